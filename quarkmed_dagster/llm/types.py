@@ -1,0 +1,90 @@
+"""Typed records of the LLM gateway: what a stage asks for and what it gets back.
+
+A stage builds ``CallRequest``s (role, model, messages, prompt version), hands them to the
+gateway and receives one ``CallResult`` per request, in order. A failed call is a result
+with ``status="failed"`` and ``parsed=None``: callers store it as a missing value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+CallStatus = Literal["ok", "cached", "failed", "over_budget"]
+
+# Untrusted text (queries, responses, evidence) enters prompts only as JSON inside this
+# block, with '<' and '>' escaped, so nothing inside it can close or forge a section.
+DATA_OPEN = "<data>"
+DATA_CLOSE = "</data>"
+
+
+def encode_payload(payload: Any) -> str:
+    """JSON for a prompt's data block; no '<' or '>' survives, so the block cannot be closed."""
+    text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def extract_payload(prompt_text: str) -> Any:
+    """Inverse of ``encode_payload`` for a prompt that contains one data block."""
+    start = prompt_text.index(DATA_OPEN) + len(DATA_OPEN)
+    end = prompt_text.index(DATA_CLOSE, start)
+    return json.loads(prompt_text[start:end])
+
+
+def stable_hash(value: Any, length: int = 16) -> str:
+    """Content hash of any JSON-serialisable value (sorted keys)."""
+    blob = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()[:length]
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    role: str
+    model: str
+    messages: tuple[dict[str, str], ...]
+    prompt_version: str
+    params: dict[str, Any] = field(default_factory=dict)
+    sample_index: int = 0
+    json_schema: dict[str, Any] | None = None
+
+    @property
+    def cache_key(self) -> str:
+        return stable_hash(
+            {
+                "model": self.model,
+                "messages": list(self.messages),
+                "params": self.params,
+                "prompt_version": self.prompt_version,
+                "sample_index": self.sample_index,
+                "json_schema": self.json_schema,
+            },
+            length=32,
+        )
+
+
+@dataclass(frozen=True)
+class CallResult:
+    cache_key: str
+    role: str
+    model: str
+    status: CallStatus
+    text: str | None = None
+    parsed: Any | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+    attempts: int = 0
+    error_class: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ok", "cached") and (self.parsed is not None or self.text is not None)
+
+
+class Gateway(Protocol):
+    def run(self, requests: list[CallRequest]) -> list[CallResult]:
+        """One result per request, in request order; never raises for a single failed call."""
+        ...

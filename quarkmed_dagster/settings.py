@@ -1,0 +1,79 @@
+"""The one place that reads environment variables.
+
+Every setting has an embedded default so the main job runs with no keys and no servers.
+Setting ``QUARKMED_ES_URL`` switches retrieval from the embedded index to Elasticsearch.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SQL_DIR = PROJECT_ROOT / "sql"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+SAMPLE_DATA_DIR = PROJECT_ROOT / "data" / "sample"
+
+# litellm must never try to fetch its cost map from the internet; set before it is imported.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, read from ``QUARKMED_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="QUARKMED_", extra="ignore")
+
+    data_home: Path = Field(
+        default=PROJECT_ROOT / ".quarkmed",
+        description="Root for the warehouse, call cache, indexes, inbox and reports.",
+    )
+    warehouse_path: Path | None = Field(
+        default=None, description="DuckDB file; defaults to <data_home>/warehouse.duckdb."
+    )
+    sample_data_dir: Path = Field(default=SAMPLE_DATA_DIR)
+    es_url: str | None = Field(default=None, description="Set -> Elasticsearch backend.")
+    es_api_key: SecretStr | None = Field(default=None)
+    es_index_prefix: str = "quarkmed-passages"
+    models_config: Path = Field(default=PROJECT_ROOT / "models.yaml")
+    model_profile: str = Field(default="baseline", description="Profile in models_config.")
+    budget_max_calls: int | None = None
+    budget_max_tokens: int | None = None
+    budget_max_cost_usd: float | None = None
+    retrieval_top_k: int = 8
+
+    @property
+    def warehouse(self) -> Path:
+        return self.warehouse_path or self.data_home / "warehouse.duckdb"
+
+    @property
+    def analyst_snapshot(self) -> Path:
+        return self.data_home / "warehouse_snapshot.duckdb"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_home / "cache"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_home / "index"
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.data_home / "inbox"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_home / "reports"
+
+    @property
+    def retrieval_backend(self) -> str:
+        return "elasticsearch" if self.es_url else "embedded"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

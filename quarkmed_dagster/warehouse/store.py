@@ -1,0 +1,155 @@
+"""The DuckDB store.
+
+Writes replace a whole batch (all rows sharing a key value) inside one transaction, so a
+rerun of the same batch never duplicates rows and a crash mid-write leaves the old batch.
+Only one writer connection is opened at a time per process (DuckDB allows one writer per
+file); analysts open the file or its snapshot read-only.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from quarkmed_dagster.settings import SQL_DIR
+
+_WRITE_LOCK = threading.Lock()
+LOCK_TIMEOUT_S = 300.0
+
+
+@lru_cache(maxsize=256)
+def load_sql(name: str) -> str:
+    """Text of ``sql/<name>.sql`` (one statement per file)."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def create_statement_names() -> list[str]:
+    """All ``sql/create_*.sql`` files, tables before views (views may reference tables)."""
+    names = sorted(p.stem for p in SQL_DIR.glob("create_*.sql"))
+    return [n for n in names if not n.startswith("create_view_")] + [
+        n for n in names if n.startswith("create_view_")
+    ]
+
+
+def _connect_when_free(
+    path: Path, read_only: bool, timeout_s: float = LOCK_TIMEOUT_S
+) -> duckdb.DuckDBPyConnection:
+    """Open the file, waiting while another process (a parallel Dagster step) holds it."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+class Warehouse:
+    """A DuckDB file with the project's schema."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = _connect_when_free(self.path, read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The serialised writer connection for this process."""
+        with _WRITE_LOCK, self.connect() as con:
+            yield con
+
+    def ensure_schema(self) -> None:
+        with self.writer() as con:
+            for name in create_statement_names():
+                con.execute(load_sql(name))
+
+    def replace_rows(
+        self,
+        table: str,
+        frame: pl.DataFrame,
+        key_columns: Sequence[str],
+        key_values: Sequence[object],
+    ) -> int:
+        """Atomically replace the rows of ``table`` whose ``key_columns`` equal ``key_values``.
+
+        Columns are matched by name, so a frame may list them in any order.
+        """
+        if len(key_columns) != len(key_values):
+            raise ValueError("key_columns and key_values differ in length")
+        where = " AND ".join(f'"{c}" = ?' for c in key_columns) or "TRUE"
+        with self.writer() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(f'DELETE FROM "{table}" WHERE {where}', list(key_values))
+                if frame.height:
+                    con.register("incoming_rows", frame.to_arrow())
+                    cols = ", ".join(f'"{c}"' for c in frame.columns)
+                    con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM incoming_rows')
+                    con.unregister("incoming_rows")
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        return frame.height
+
+    def upsert_rows(self, table: str, frame: pl.DataFrame, id_columns: Sequence[str]) -> int:
+        """Insert rows, replacing any existing rows with the same ids (idempotent)."""
+        if not frame.height:
+            return 0
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        match = " AND ".join(f't."{c}" = s."{c}"' for c in id_columns)
+        with self.writer() as con:
+            con.register("incoming_rows", frame.to_arrow())
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(
+                    f'DELETE FROM "{table}" t WHERE EXISTS '
+                    f"(SELECT 1 FROM incoming_rows s WHERE {match})"
+                )
+                con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM incoming_rows')
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+            finally:
+                con.unregister("incoming_rows")
+        return frame.height
+
+    def read(self, sql: str, params: Sequence[object] | None = None) -> pl.DataFrame:
+        with self.connect() as con:
+            return con.execute(sql, list(params or [])).pl()
+
+    def read_table(self, table: str) -> pl.DataFrame:
+        return self.read(f'SELECT * FROM "{table}"')
+
+    def count(self, table: str) -> int:
+        with self.connect() as con:
+            return int(con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+
+    def publish_snapshot(self, target: Path) -> Path:
+        """Copy the file so analysts can query a consistent state while runs write."""
+        with _WRITE_LOCK:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".tmp")
+            shutil.copyfile(self.path, tmp)
+            tmp.replace(target)
+        return target
