@@ -81,7 +81,9 @@ class CallResult:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("ok", "cached") and (self.parsed is not None or self.text is not None)
+        return self.status in ("ok", "cached") and (
+            self.parsed is not None or self.text is not None
+        )
 
 
 class Gateway(Protocol):

@@ -1,0 +1,55 @@
+"""Shared fixtures: a real Elasticsearch and fresh warehouses.
+
+Elasticsearch: the test command (scripts/test.sh) starts one node and exports
+QUARKMED_TEST_ES_URL. Run alone, the fixture starts and stops the node itself. If no node
+can be started the Elasticsearch tests fail loudly; they are never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+ES_SCRIPT = PROJECT_ROOT / "scripts" / "elasticsearch.sh"
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_url() -> Iterator[str]:
+    url = os.environ.get("QUARKMED_TEST_ES_URL")
+    if url:
+        yield url
+        return
+    started = subprocess.run(
+        ["bash", str(ES_SCRIPT), "start"], capture_output=True, text=True, timeout=900
+    )
+    if started.returncode != 0:
+        pytest.fail(f"could not start Elasticsearch:\n{started.stderr[-4000:]}", pytrace=False)
+    try:
+        yield started.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["bash", str(ES_SCRIPT), "stop"], timeout=120)
+
+
+@pytest.fixture()
+def warehouse(tmp_path: Path):
+    from quarkmed_dagster.warehouse import Warehouse
+
+    store = Warehouse(tmp_path / "warehouse.duckdb")
+    store.ensure_schema()
+    return store
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"../shared/data not found at {SHARED_DATA}", pytrace=False)
+    return SHARED_DATA
