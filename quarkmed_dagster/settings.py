@@ -70,6 +70,10 @@ class Settings(BaseSettings):
         return self.data_home / "reports"
 
     @property
+    def dagster_home(self) -> Path:
+        return self.data_home / "dagster"
+
+    @property
     def retrieval_backend(self) -> str:
         return "elasticsearch" if self.es_url else "embedded"
 

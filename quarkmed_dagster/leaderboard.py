@@ -1,0 +1,30 @@
+"""Plain-text leaderboard for the terminal, read from the warehouse."""
+
+from __future__ import annotations
+
+from quarkmed_dagster.warehouse import Warehouse, load_sql
+
+
+def leaderboard_text(warehouse: Warehouse) -> str:
+    if not warehouse.path.exists():
+        return "No warehouse yet: run `quarkmed run` first."
+    with warehouse.connect() as con:
+        exists = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'leaderboard'"
+        ).fetchone()[0]
+        if not exists:
+            return "No leaderboard yet (the scoring stage has not run)."
+        frame = con.execute(load_sql("select_leaderboard_overall")).pl()
+    if frame.is_empty():
+        return "Leaderboard is empty."
+    lines = ["LEADERBOARD (offline baseline models are labelled [baseline])"]
+    header = f"{'rank':>4}  {'model':<40} {'score':>6}  {'95% CI':>15}  {'queries':>7}  coverage"
+    lines.append(header)
+    for rank, row in enumerate(frame.iter_rows(named=True), start=1):
+        label = row["candidate_model"] + (" [baseline]" if row["is_baseline"] else "")
+        ci = f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
+        lines.append(
+            f"{rank:>4}  {label:<40} {row['score']:>6.3f}  {ci:>15}  "
+            f"{row['n_queries']:>7}  {row['coverage']:.0%}"
+        )
+    return "\n".join(lines)

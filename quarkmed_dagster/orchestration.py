@@ -1,0 +1,90 @@
+"""Run the whole DAG in-process on a persistent Dagster instance (the main job).
+
+Partitioned assets (query batches) are materialized once per registered batch, then every
+unpartitioned asset is materialized in dependency order in one run. Blocking checks stop
+the stages downstream of a failed check, exactly as in the UI.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+from quarkmed_dagster.settings import Settings
+
+
+@dataclass
+class PipelineOutcome:
+    batches: list[str] = field(default_factory=list)
+    runs: list[str] = field(default_factory=list)
+    success: bool = True
+    failed_steps: list[str] = field(default_factory=list)
+
+
+def dagster_instance(settings: Settings) -> dg.DagsterInstance:
+    """The persistent instance under data_home, shared with the UI command."""
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    return dg.DagsterInstance.get()
+
+
+def _split_assets(
+    defs: dg.Definitions,
+) -> tuple[list[dg.AssetsDefinition], list[dg.AssetsDefinition], list[object]]:
+    asset_defs = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
+    partitioned = [a for a in asset_defs if a.partitions_def is not None]
+    unpartitioned = [a for a in asset_defs if a.partitions_def is None]
+    return partitioned, unpartitioned, list(defs.asset_checks or [])
+
+
+def _record(outcome: PipelineOutcome, result: dg.ExecuteInProcessResult) -> None:
+    outcome.runs.append(result.run_id)
+    if not result.success:
+        outcome.success = False
+        outcome.failed_steps.extend(
+            event.step_key or "?" for event in result.all_events if event.is_step_failure
+        )
+
+
+def run_pipeline(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    register_batches: Callable[[], Sequence[tuple[str, str]]],
+    log: Callable[[str], None] = print,
+) -> PipelineOutcome:
+    """Materialize every asset. ``register_batches`` returns (partitions name, key) pairs."""
+    outcome = PipelineOutcome()
+    partitioned, unpartitioned, checks = _split_assets(defs)
+    everything = [*partitioned, *unpartitioned, *checks]
+    resources = dict(defs.resources or {})
+    for partitions_name, key in register_batches():
+        instance.add_dynamic_partitions(partitions_name, [key])
+        outcome.batches.append(key)
+        if not partitioned:
+            continue
+        log(f"materializing batch {key}")
+        result = dg.materialize(
+            everything,
+            selection=dg.AssetSelection.assets(*partitioned),
+            partition_key=key,
+            instance=instance,
+            resources=resources,
+            raise_on_error=False,
+            tags={"quarkmed/trigger": "main_job"},
+        )
+        _record(outcome, result)
+    if unpartitioned and outcome.success:
+        log(f"materializing {len(unpartitioned)} downstream assets")
+        result = dg.materialize(
+            everything,
+            selection=dg.AssetSelection.assets(*unpartitioned),
+            instance=instance,
+            resources=resources,
+            raise_on_error=False,
+            tags={"quarkmed/trigger": "main_job"},
+        )
+        _record(outcome, result)
+    return outcome
