@@ -1,0 +1,1 @@
+"""Deterministic offline baselines served as litellm custom providers (labelled baseline)."""
