@@ -28,6 +28,9 @@ def elasticsearch_url() -> Iterator[str]:
     if url:
         yield url
         return
+    already_running = (
+        subprocess.run(["bash", str(ES_SCRIPT), "status"], capture_output=True).returncode == 0
+    )
     started = subprocess.run(
         ["bash", str(ES_SCRIPT), "start"], capture_output=True, text=True, timeout=900
     )
@@ -36,7 +39,8 @@ def elasticsearch_url() -> Iterator[str]:
     try:
         yield started.stdout.strip().splitlines()[-1]
     finally:
-        subprocess.run(["bash", str(ES_SCRIPT), "stop"], timeout=120)
+        if not already_running:  # leave a node that someone else started alone
+            subprocess.run(["bash", str(ES_SCRIPT), "stop"], timeout=120)
 
 
 @pytest.fixture()
