@@ -8,5 +8,5 @@ trap 'bash scripts/elasticsearch.sh stop' EXIT
 QUARKMED_TEST_ES_URL="$(bash scripts/elasticsearch.sh start | tail -n 1)"
 export QUARKMED_TEST_ES_URL
 echo "[test] Elasticsearch ready at $QUARKMED_TEST_ES_URL"
-.venv/bin/ruff check quarkmed_dagster assets tests benchmarks
+.venv/bin/ruff check .
 .venv/bin/python -m pytest -p no:cacheprovider -rs "$@"
