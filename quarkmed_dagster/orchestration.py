@@ -8,12 +8,14 @@ the stages downstream of a failed check, exactly as in the UI.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 
-from quarkmed_dagster.settings import Settings
+from quarkmed_dagster.settings import PROJECT_ROOT, Settings
 
 
 @dataclass
@@ -24,9 +26,17 @@ class PipelineOutcome:
     failed_steps: list[str] = field(default_factory=list)
 
 
+def install_instance_config(settings: Settings) -> Path:
+    """Copy the project's dagster.yaml into DAGSTER_HOME (pools, run limits, telemetry off)."""
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    target = settings.dagster_home / "dagster.yaml"
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", target)
+    return target
+
+
 def dagster_instance(settings: Settings) -> dg.DagsterInstance:
     """The persistent instance under data_home, shared with the UI command."""
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    install_instance_config(settings)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     return dg.DagsterInstance.get()
 

@@ -3,7 +3,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
-DAGSTER_HOME="$(.venv/bin/python -c 'from quarkmed_dagster.settings import get_settings; print(get_settings().dagster_home)')"
+DAGSTER_HOME="$(.venv/bin/python -c 'from quarkmed_dagster.orchestration import install_instance_config; from quarkmed_dagster.settings import get_settings; print(install_instance_config(get_settings()).parent)')"
 export DAGSTER_HOME
-mkdir -p "$DAGSTER_HOME"
 exec .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p "${QUARKMED_UI_PORT:-3000}"
