@@ -9,6 +9,7 @@ from types import ModuleType
 import dagster as dg
 
 import assets as asset_package
+from quarkmed_dagster.automation import automation_sensor, with_default_automation
 from quarkmed_dagster.resources import build_resources
 
 
@@ -26,9 +27,9 @@ def _collect(modules: list[ModuleType], attribute: str) -> list:
 def build_definitions() -> dg.Definitions:
     modules = _stage_modules()
     return dg.Definitions(
-        assets=dg.load_assets_from_modules(modules),
+        assets=with_default_automation(dg.load_assets_from_modules(modules)),
         asset_checks=dg.load_asset_checks_from_modules(modules),
-        sensors=_collect(modules, "SENSORS"),
+        sensors=[automation_sensor, *_collect(modules, "SENSORS")],
         schedules=_collect(modules, "SCHEDULES"),
         jobs=_collect(modules, "JOBS"),
         resources=build_resources(),
