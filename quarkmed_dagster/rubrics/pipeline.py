@@ -1,0 +1,191 @@
+"""Rubric generation for a set of queries, with the closed calibration loop.
+
+Round 0 for every query; queries whose generators disagree (agreement below the minimum)
+or that keep too few verified points get a deeper retrieval and one regeneration round.
+What still does not converge goes to review. Converged queries get a written rubric; a
+rubric that breaks the constraints is repaired once by the writer, else goes to review.
+Items of queries in review are not emitted: ``rubric_items`` holds only valid sets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from quarkmed_dagster.llm.types import CallResult, Gateway
+from quarkmed_dagster.rubrics.config import RubricConfig
+from quarkmed_dagster.rubrics.consensus import Encoder
+from quarkmed_dagster.rubrics.items import build_items, item_to_payload, validate_items
+from quarkmed_dagster.rubrics.records import Passage, QueryInput, QueryOutcome, ReviewEntry
+from quarkmed_dagster.rubrics.requests import repair_request, write_request, writer_payload
+from quarkmed_dagster.rubrics.rounds import run_round, with_evidence
+from quarkmed_dagster.rubrics.verification import keeps
+
+# (query, k) -> deeper evidence, or None when the backend has nothing more to offer.
+DeeperRetriever = Callable[[QueryInput, int], list[Passage] | None]
+
+
+def kept_clusters(outcome: QueryOutcome, config: RubricConfig) -> list:
+    policy = config.params.unsupported_policy
+    return [
+        c
+        for c in outcome.clusters
+        if c.included
+        and c.cluster_id in outcome.verifications
+        and keeps(outcome.verifications[c.cluster_id], policy)
+    ]
+
+
+def convergence_problem(outcome: QueryOutcome, config: RubricConfig) -> str | None:
+    """Why a round did not converge (None when it did)."""
+    if not any(a.text for a in outcome.answers):
+        return "no_candidate_answers"
+    if (outcome.agreement or 0.0) < config.params.min_agreement:
+        return "low_agreement"
+    if len(kept_clusters(outcome, config)) < config.params.min_items:
+        return "insufficient_verified_points"
+    return None
+
+
+def _review_details(outcome: QueryOutcome, config: RubricConfig, **extra: Any) -> dict:
+    return {
+        "agreement": outcome.agreement,
+        "rounds": outcome.rounds,
+        "clusters": len(outcome.clusters),
+        "included_clusters": sum(c.included for c in outcome.clusters),
+        "kept_clusters": len(kept_clusters(outcome, config)),
+        **extra,
+    }
+
+
+def run_consensus(
+    queries: list[QueryInput],
+    config: RubricConfig,
+    gateway: Gateway,
+    embed: Encoder,
+    deeper: DeeperRetriever | None = None,
+) -> dict[str, QueryOutcome]:
+    """Rounds 0 and (for non-converging queries) 1; earlier answers/points kept for trace."""
+    outcomes = run_round(queries, config, gateway, embed, round_=0)
+    retry = [o.query for o in outcomes.values() if convergence_problem(o, config)]
+    if retry:
+        deeper_queries = []
+        for query in retry:
+            extra = deeper(query, config.params.deeper_k) if deeper else None
+            deeper_queries.append(with_evidence(query, extra) if extra else query)
+        second = run_round(deeper_queries, config, gateway, embed, round_=1)
+        for query_id, outcome in second.items():
+            first = outcomes[query_id]
+            outcome.answers = first.answers + outcome.answers
+            outcome.points = first.points + outcome.points
+            outcomes[query_id] = outcome
+    for outcome in outcomes.values():
+        problem = convergence_problem(outcome, config)
+        if problem:
+            outcome.review = ReviewEntry(
+                outcome.query.query_id, problem, _review_details(outcome, config)
+            )
+    return outcomes
+
+
+def _raw_items(result: CallResult) -> list[Any] | None:
+    """The writer's item list, or None when the call failed or is not a rubric."""
+    if not result.ok:
+        return None
+    raw = result.parsed
+    if raw is None and result.text:
+        try:
+            raw = json.loads(result.text)
+        except json.JSONDecodeError:
+            return None
+    items = raw.get("items") if isinstance(raw, dict) else None
+    return items if isinstance(items, list) else None
+
+
+def write_rubrics(
+    outcomes: dict[str, QueryOutcome],
+    config: RubricConfig,
+    gateway: Gateway,
+    versions: dict[str, str],
+) -> None:
+    """Write, validate, repair once, else review (mutates the outcomes)."""
+    todo = [o for o in outcomes.values() if o.review is None]
+    payloads = {
+        o.query.query_id: writer_payload(o.query, kept_clusters(o, config), o.verifications)
+        for o in todo
+    }
+    writer = config.models.rubric_writer
+    results = gateway.run([write_request(writer, payloads[o.query.query_id]) for o in todo])
+    to_repair = []
+    for outcome, result in zip(todo, results, strict=True):
+        problems = _accept(outcome, _raw_items(result), config, versions)
+        if problems:
+            to_repair.append((outcome, problems))
+    requests = [
+        repair_request(
+            writer,
+            payloads[o.query.query_id],
+            [item_to_payload(i) for i in o.items],
+            problems,
+        )
+        for o, problems in to_repair
+    ]
+    repaired = gateway.run(requests) if requests else []
+    for (outcome, first_problems), result in zip(to_repair, repaired, strict=True):
+        outcome.repaired = True
+        problems = _accept(outcome, _raw_items(result), config, versions)
+        if problems:
+            outcome.review = ReviewEntry(
+                outcome.query.query_id,
+                "constraint_violation",
+                _review_details(
+                    outcome,
+                    config,
+                    violations_before_repair=first_problems,
+                    violations_after_repair=problems,
+                    rejected_items=[item_to_payload(i) for i in outcome.items],
+                ),
+            )
+            outcome.items = []
+
+
+def _accept(
+    outcome: QueryOutcome,
+    raw_items: list[Any] | None,
+    config: RubricConfig,
+    versions: dict[str, str],
+) -> list[str]:
+    """Build and validate items into the outcome; returns the violations (empty = valid)."""
+    if raw_items is None:
+        outcome.items = []
+        return ["rubric writer returned no parseable rubric"]
+    query = outcome.query
+    clusters = {c.cluster_id: c for c in kept_clusters(outcome, config)}
+    items, malformed = build_items(
+        query.query_id,
+        versions[query.corpus_version],
+        raw_items,
+        clusters,
+        outcome.verifications,
+    )
+    outcome.items = items
+    return malformed + validate_items(items, query.is_multi_turn, config.params)
+
+
+def generate_rubrics(
+    queries: list[QueryInput],
+    config: RubricConfig,
+    gateway: Gateway,
+    embed: Encoder,
+    prompt_versions: dict[str, str],
+    deeper: DeeperRetriever | None = None,
+) -> dict[str, QueryOutcome]:
+    """The whole stage for a set of queries (each carries its corpus version)."""
+    versions = {
+        q.corpus_version: config.rubric_set_version(prompt_versions, q.corpus_version)
+        for q in queries
+    }
+    outcomes = run_consensus(queries, config, gateway, embed, deeper)
+    write_rubrics(outcomes, config, gateway, versions)
+    return outcomes

@@ -1,0 +1,106 @@
+"""Consensus math: clustering by meaning, explicit support counts, threshold and tie rule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from quarkmed_dagster.embeddings import get_embedder
+from quarkmed_dagster.rubrics.config import ConsensusParams
+from quarkmed_dagster.rubrics.consensus import (
+    agreement,
+    build_clusters,
+    cluster_labels,
+    decide,
+    merge_labels,
+    near_cluster_pairs,
+)
+from quarkmed_dagster.rubrics.records import CandidateAnswer, KnowledgePoint
+
+
+def _answer(answer_id: str, generator: str, text: str | None = "answer") -> CandidateAnswer:
+    return CandidateAnswer(answer_id, "q1", 0, generator, "basic", 0, "v", "k", "ok", text)
+
+
+def _point(pid: str, aggregator: str, text: str, kind: str, support: tuple[str, ...]):
+    return KnowledgePoint(pid, "q1", 0, aggregator, text, kind, support)
+
+
+def test_paraphrases_cluster_together_and_distinct_points_do_not():
+    texts = [
+        "Drink plenty of fluids to stay hydrated.",
+        "Make sure to drink lots of fluids so you stay hydrated.",
+        "Seek emergency care if you have chest pain.",
+        "Go to the emergency room if chest pain occurs.",
+        "Ibuprofen can irritate the stomach lining.",
+    ]
+    labels = cluster_labels(get_embedder().encode(texts), similarity_threshold=0.6)
+    assert labels[0] == labels[1]
+    assert labels[2] == labels[3]
+    assert len({labels[0], labels[2], labels[4]}) == 3
+    assert labels[0] == 0  # renumbered in order of first appearance
+
+
+def test_support_counts_and_ratios_are_over_generators_and_aggregators_that_answered():
+    answers = [
+        _answer("a1", "gen-A"),
+        _answer("a2", "gen-A"),
+        _answer("b1", "gen-B"),
+        _answer("c1", "gen-C", text=None),  # failed generator: not in the denominator
+    ]
+    points = [
+        _point("p1", "agg-1", "Rest", "essential", ("a1", "b1")),
+        _point("p2", "agg-2", "Rest well", "essential", ("a2", "c1", "zz")),
+        _point("p3", "agg-1", "Tea", "extension", ("a1",)),
+    ]
+    clusters = build_clusters(
+        "q1", points, [0, 0, 1], answers, ["agg-1", "agg-2"], ConsensusParams()
+    )
+    rest, tea = clusters
+    assert rest.generators == ["gen-A", "gen-B"]
+    assert (rest.support_count, rest.support_ratio) == (2, 1.0)
+    assert (rest.aggregator_count, rest.aggregator_ratio) == (2, 1.0)
+    assert rest.answer_ratio == pytest.approx(1.0)  # a1, a2, b1 of 3 ok answers
+    assert rest.included and rest.decision == "above_threshold"
+    assert (tea.support_count, tea.support_ratio, tea.aggregator_ratio) == (1, 0.5, 0.5)
+    # exactly at the 0.5 threshold, only one of two aggregators: tie rule excludes it
+    assert not tea.included and tea.decision == "tie_aggregator_minority"
+    assert agreement(clusters) == pytest.approx(1.0)  # only 'Rest' is essential
+
+
+@pytest.mark.parametrize(
+    ("rule", "aggregator_ratio", "expected"),
+    [
+        ("include", 0.0, True),
+        ("exclude", 1.0, False),
+        ("aggregator_majority", 2 / 3, True),
+        ("aggregator_majority", 0.5, False),
+    ],
+)
+def test_tie_rule_decides_only_exactly_at_threshold(rule, aggregator_ratio, expected):
+    params = ConsensusParams(support_threshold=0.6, tie_rule=rule)
+    assert decide(3 / 5, aggregator_ratio, params)[0] is expected
+    assert decide(4 / 5, 0.0, params) == (True, "above_threshold")
+    assert decide(2 / 5, 1.0, params) == (False, "below_threshold")
+
+
+def test_cluster_ids_are_stable_content_hashes():
+    answers = [_answer("a1", "g")]
+    points = [_point("p1", "agg", "x", "essential", ("a1",))]
+    first = build_clusters("q1", points, [0], answers, ["agg"], ConsensusParams())
+    again = build_clusters("q1", points, [0], answers, ["agg"], ConsensusParams())
+    assert first[0].cluster_id == again[0].cluster_id
+    other = build_clusters("q2", points, [0], answers, ["agg"], ConsensusParams())
+    assert other[0].cluster_id != first[0].cluster_id
+
+
+def test_equivalence_merges_and_near_pairs():
+    assert merge_labels([0, 1, 2, 1], [(2, 0)]) == [0, 1, 0, 1]
+    vectors = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+    pairs = near_cluster_pairs(vectors, [0, 1, 2], threshold=0.9, band=0.15)
+    assert pairs == [(0, 1)]  # cos 0.8 is within [0.75, 0.9); the others are not
+
+
+def test_no_points_means_no_clusters_and_zero_agreement():
+    assert cluster_labels(np.zeros((0, 384)), 0.7) == []
+    assert agreement([]) == 0.0
