@@ -1,0 +1,99 @@
+"""Warehouse adapter of rubric generation: idempotent per-query writes and carry-forward.
+
+A query's rows for one rubric_set_version are replaced together in one transaction across
+all rubric tables (a rerun never duplicates rows, a crash leaves the previous state), and
+the written version becomes the query's current one.
+"""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from quarkmed_dagster.rubrics.frames import TABLES
+from quarkmed_dagster.rubrics.items import item_id
+from quarkmed_dagster.warehouse import Warehouse
+
+KEYS = ("query_id", "rubric_set_version")
+
+
+def write_frames(warehouse: Warehouse, frames: dict[str, pl.DataFrame]) -> None:
+    """Replace the (query_id, rubric_set_version) batches present in ``rubric_sets``."""
+    keys = frames["rubric_sets"].select(KEYS).unique()
+    if not keys.height:
+        return
+    with warehouse.writer() as con:
+        con.register("batch_keys", keys.to_arrow())
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table in TABLES:
+                con.execute(
+                    f"DELETE FROM {table} WHERE (query_id, rubric_set_version) IN "
+                    "(SELECT query_id, rubric_set_version FROM batch_keys)"
+                )
+                frame = frames[table]
+                if frame.height:
+                    con.register("incoming_rows", frame.to_arrow())
+                    cols = ", ".join(f'"{c}"' for c in frame.columns)
+                    con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming_rows")
+                    con.unregister("incoming_rows")
+            con.execute(
+                "UPDATE rubric_sets SET is_current = FALSE WHERE query_id IN "
+                "(SELECT query_id FROM batch_keys) AND (query_id, rubric_set_version) NOT IN "
+                "(SELECT query_id, rubric_set_version FROM batch_keys)"
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("batch_keys")
+
+
+def rubric_sets(warehouse: Warehouse) -> pl.DataFrame:
+    return warehouse.read(
+        "SELECT query_id, rubric_set_version, config_hash, corpus_version, "
+        "evidence_fingerprint, status, is_current FROM rubric_sets"
+    )
+
+
+def carried_frames(warehouse: Warehouse, moves: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Frames that re-label unchanged rubrics under a new corpus version, without model calls.
+
+    ``moves`` has query_id, from_version, rubric_set_version, corpus_version,
+    evidence_fingerprint. Items keep their content and provenance; their ids follow the new
+    version. Answers, points and clusters stay under the version that produced them.
+    """
+    with warehouse.connect() as con:
+        con.register("moves", moves.to_arrow())
+        items = con.execute(
+            "SELECT i.* EXCLUDE (rubric_set_version, corpus_version, item_id, created_at), "
+            "m.rubric_set_version, m.corpus_version FROM rubric_items i JOIN moves m "
+            "ON i.query_id = m.query_id AND i.rubric_set_version = m.from_version"
+        ).pl()
+        sets = con.execute(
+            "SELECT s.* EXCLUDE (rubric_set_version, corpus_version, evidence_fingerprint, "
+            "carried_from, is_current, created_at, status), m.rubric_set_version, "
+            "m.corpus_version, m.evidence_fingerprint, m.from_version AS carried_from, "
+            "'carried' AS status, TRUE AS is_current FROM rubric_sets s JOIN moves m "
+            "ON s.query_id = m.query_id AND s.rubric_set_version = m.from_version"
+        ).pl()
+    items = items.with_columns(
+        pl.struct("query_id", "rubric_set_version", "tier", "title")
+        .map_elements(
+            lambda r: item_id(r["query_id"], r["rubric_set_version"], r["tier"], r["title"]),
+            return_dtype=pl.Utf8,
+        )
+        .alias("item_id"),
+        *(pl.col(c).cast(pl.Utf8) for c in ("levels", "evidence_passage_ids", "cluster_ids")),
+    )
+    empty = {t: pl.DataFrame(schema={"query_id": pl.Utf8}) for t in TABLES}
+    frames = {t: f.head(0) for t, f in empty.items()}
+    frames["rubric_items"] = items
+    frames["rubric_sets"] = sets
+    return frames
+
+
+def json_list(value: str | None) -> list:
+    return json.loads(value) if value else []

@@ -1,0 +1,23 @@
+CREATE TABLE IF NOT EXISTS rubric_clusters (
+    cluster_id VARCHAR NOT NULL,
+    query_id VARCHAR NOT NULL,
+    rubric_set_version VARCHAR NOT NULL,
+    corpus_version VARCHAR,
+    round INTEGER NOT NULL,
+    text VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    point_ids JSON,
+    generators JSON,
+    aggregators JSON,
+    support_count INTEGER NOT NULL,
+    support_ratio DOUBLE NOT NULL,
+    aggregator_count INTEGER NOT NULL,
+    aggregator_ratio DOUBLE NOT NULL,
+    answer_ratio DOUBLE NOT NULL,
+    included BOOLEAN NOT NULL,
+    decision VARCHAR NOT NULL,
+    verification VARCHAR,
+    verification_votes JSON,
+    evidence_passage_ids JSON,
+    created_at TIMESTAMP DEFAULT current_timestamp
+);

@@ -1,0 +1,20 @@
+CREATE TABLE IF NOT EXISTS rubric_items (
+    item_id VARCHAR NOT NULL,
+    query_id VARCHAR NOT NULL,
+    rubric_set_version VARCHAR NOT NULL,
+    corpus_version VARCHAR,
+    tier VARCHAR NOT NULL,
+    title VARCHAR NOT NULL,
+    description VARCHAR,
+    tag VARCHAR NOT NULL,
+    weight DOUBLE NOT NULL,
+    levels JSON NOT NULL,
+    support_count INTEGER NOT NULL,
+    support_ratio DOUBLE NOT NULL,
+    evidence_passage_ids JSON,
+    verification VARCHAR NOT NULL,
+    cluster_id VARCHAR,
+    cluster_ids JSON,
+    generated_by_baseline BOOLEAN NOT NULL,
+    created_at TIMESTAMP DEFAULT current_timestamp
+);
