@@ -1,0 +1,153 @@
+"""End to end through the real gateway and the local OpenAI-compatible server.
+
+Scripted model outputs exercise consensus (support counts, tie rule), evidence
+verification (contradicted dropped, not-found dropped), repair, the closed loop with deeper
+retrieval, the review queue, and idempotent, cache-backed reruns.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from quarkmed_dagster.embeddings import get_embedder
+from quarkmed_dagster.llm.cache import CallCache
+from quarkmed_dagster.llm.config import parse_profile
+from quarkmed_dagster.llm.gateway import LiteLLMGateway
+from quarkmed_dagster.llm.testing_server import LocalLLMServer
+from quarkmed_dagster.rubrics.config import ConsensusParams, RubricConfig, RubricModels
+from quarkmed_dagster.rubrics.frames import outcome_frames
+from quarkmed_dagster.rubrics.pipeline import generate_rubrics
+from quarkmed_dagster.rubrics.prompting import prompt_versions
+from quarkmed_dagster.rubrics.records import Passage, QueryInput
+from quarkmed_dagster.rubrics.store import write_frames
+from tests.rubrics.scripted_models import CONTRADICTED, NOT_FOUND, handler
+
+EVIDENCE = (
+    Passage("p-1", "Ibuprofen 200-400 mg every 4-6 hours; take with food."),
+    Passage("p-2", "Black stools or vomiting blood need urgent care."),
+)
+DEEP = [*EVIDENCE, Passage("deep-1", "NSAIDs inhibit cyclooxygenase enzymes.")]
+
+
+@pytest.fixture(scope="module")
+def server():
+    with LocalLLMServer(handler) as running:
+        yield running
+
+
+def _gateway(server: LocalLLMServer, monkeypatch: pytest.MonkeyPatch, cache=None) -> LiteLLMGateway:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-secret")
+    raw = {
+        "profiles": {
+            "scripted": {
+                "defaults": {"api_base": server.url, "json_mode": "none", "max_attempts": 1,
+                             "timeout_s": 20, "concurrency": 8},
+                "roles": {},
+            }
+        }
+    }  # fmt: skip
+    return LiteLLMGateway(parse_profile(raw, "scripted"), run_label="rubric-test", cache=cache)
+
+
+def _config() -> RubricConfig:
+    models = RubricModels(
+        generators=["openai/gen-a", "openai/gen-b"],
+        aggregators=["openai/agg-1", "openai/agg-2"],
+        verifiers=["openai/ver-1"],
+        rubric_writer="openai/writer",
+    )
+    params = ConsensusParams(personas=["basic", "professional"], min_agreement=0.75)
+    return RubricConfig(models=models, params=params)
+
+
+def _query(prefix: str, **extra) -> QueryInput:
+    return QueryInput(
+        query_id=f"q-{prefix}",
+        text=f"{prefix}: how much ibuprofen can I take?",
+        evidence=EVIDENCE,
+        corpus_version="c1",
+        evidence_fingerprint=f"fp-{prefix}",
+        **extra,
+    )
+
+
+def _deeper(query: QueryInput, k: int):
+    return None if query.query_id == "q-stuck" else DEEP
+
+
+def test_scripted_consensus_verification_repair_loop_and_review(
+    server, monkeypatch, warehouse, tmp_path
+):
+    server.script(handler)
+    gateway = _gateway(server, monkeypatch, CallCache(tmp_path / "calls.duckdb"))
+    config = _config()
+    history = ({"role": "user", "content": "我胃疼"}, {"role": "assistant", "content": "多久了?"})
+    queries = [
+        _query("good"),
+        _query("bad"),
+        _query("split"),
+        _query("stuck"),
+        _query("good-zh", history=history, is_multi_turn=True, language="zh"),
+    ]
+    versions = prompt_versions()
+    outcomes = generate_rubrics(
+        queries, config, gateway, get_embedder().encode, versions, deeper=_deeper
+    )
+    good, bad, split, stuck = (outcomes[f"q-{p}"] for p in ("good", "bad", "split", "stuck"))
+
+    # consensus: every generator/aggregator counted; the one-generator, one-aggregator
+    # point sits exactly at the 0.5 threshold and the tie rule excludes it
+    by_text = {c.text: c for c in good.clusters}
+    dose = by_text["Adults may take 400 mg ibuprofen every six hours with food."]
+    assert (dose.support_count, dose.support_ratio, dose.aggregator_count) == (2, 1.0, 2)
+    assert len(dose.point_ids) == 2 and dose.included
+    ginger = by_text["Ginger tea soothes nausea."]
+    assert (ginger.support_ratio, ginger.decision) == (0.5, "tie_aggregator_minority")
+    assert ginger.cluster_id not in good.verifications  # excluded before verification
+    # verification: contradicted and not-found points never reach the rubric
+    assert good.verifications[by_text[CONTRADICTED].cluster_id].status == "contradicted"
+    assert good.verifications[by_text[NOT_FOUND].cluster_id].status == "not_found"
+    item_clusters = {c for item in good.items for c in item.cluster_ids}
+    assert by_text[CONTRADICTED].cluster_id not in item_clusters
+    assert by_text[NOT_FOUND].cluster_id not in item_clusters
+    # repair: the first rubric had no Highlight; the repaired one is valid and traceable
+    assert good.repaired and good.review is None and len(good.items) == 6
+    assert {i.tier for i in good.items} == {"Essential", "Important", "Highlight", "Pitfall"}
+    assert all(i.evidence_passage_ids == ("p-2",) and i.support_count == 2 for i in good.items)
+    # review after a failed repair; no items emitted
+    assert bad.repaired and bad.review.reason == "constraint_violation" and bad.items == []
+    assert bad.review.details["violations_after_repair"]
+    # closed loop: deeper evidence makes generators agree in round 2
+    assert split.rounds == 2 and split.review is None and split.agreement == 1.0
+    assert {a.round for a in split.answers} == {0, 1} and len(split.answers) == 8
+    assert stuck.rounds == 2 and stuck.review.reason == "low_agreement" and not stuck.items
+    # multi-turn queries may use multi-turn tags
+    assert "Short-term Memory" in {i.tag for i in outcomes["q-good-zh"].items}
+    assert len(server.requests) > 0
+
+    # rerun: every call comes from the cache, the outcome is identical
+    server.script(handler)
+    again = generate_rubrics(
+        queries, config, gateway, get_embedder().encode, versions, deeper=_deeper
+    )
+    assert len(server.requests) == 0
+    assert [i.item_id for i in again["q-good"].items] == [i.item_id for i in good.items]
+
+    # the warehouse: written twice, never duplicated; reviews kept with their reason
+    version = config.rubric_set_version(versions, "c1")
+    frames = outcome_frames(list(outcomes.values()), {"c1": version}, "cfg", False)
+    write_frames(warehouse, frames)
+    write_frames(warehouse, frames)
+    items = warehouse.read("SELECT * FROM rubric_items ORDER BY query_id")
+    assert items.height == sum(len(o.items) for o in outcomes.values())
+    assert set(items["query_id"]) == {"q-good", "q-split", "q-good-zh"}
+    review = warehouse.read("SELECT query_id, reason FROM review_queue ORDER BY query_id")
+    assert review.rows() == [("q-bad", "constraint_violation"), ("q-stuck", "low_agreement")]
+    pitfall = items.filter(items["tier"] == "Pitfall").row(0, named=True)
+    assert set(json.loads(pitfall["levels"])) == {"no_error", "minor_error", "major_error"}
+    current = warehouse.read("SELECT count(*) AS n FROM current_rubric_items")
+    assert current["n"][0] == items.height
+    sets = warehouse.read("SELECT status, count(*) AS n FROM rubric_sets GROUP BY 1 ORDER BY 1")
+    assert sets.rows() == [("ok", 3), ("review", 2)]
