@@ -1,0 +1,126 @@
+"""The rubric stage over the warehouse: plan, cost guard, generate in chunks, write.
+
+Used by the Dagster asset (and runnable without Dagster). Queries whose rubric set is
+unchanged are skipped, those whose only change is the corpus version are carried forward,
+the rest are generated in bounded chunks, each chunk written at once (a crash loses at
+most one chunk, and the call cache makes the rerun of that chunk cheap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from quarkmed_dagster.llm.types import Gateway
+from quarkmed_dagster.rubrics.config import ConsensusParams, RubricConfig, RubricModels
+from quarkmed_dagster.rubrics.consensus import Encoder
+from quarkmed_dagster.rubrics.cost import planned_calls
+from quarkmed_dagster.rubrics.frames import outcome_frames
+from quarkmed_dagster.rubrics.incremental import plan_queries
+from quarkmed_dagster.rubrics.inputs import load_query_inputs
+from quarkmed_dagster.rubrics.pipeline import DeeperRetriever, generate_rubrics
+from quarkmed_dagster.rubrics.prompting import prompt_versions
+from quarkmed_dagster.rubrics.requests import candidate_requests
+from quarkmed_dagster.rubrics.store import carried_frames, rubric_sets, write_frames
+from quarkmed_dagster.warehouse import Warehouse
+
+
+@dataclass
+class StageReport:
+    queries: int = 0
+    generated: int = 0
+    carried: int = 0
+    unchanged: int = 0
+    items: int = 0
+    reviews: dict[str, int] = field(default_factory=dict)
+    repaired: int = 0
+    regenerated: int = 0
+    planned_calls: dict[str, int] = field(default_factory=dict)
+    estimate: str = ""
+    versions: list[str] = field(default_factory=list)
+
+
+def models_from_roles(models_of: Callable[[str], Sequence[str]]) -> RubricModels:
+    """Role -> model lists (from the models config) as the rubric stage's models."""
+    writers = list(models_of("rubric_writer"))
+    if not writers:
+        raise ValueError("the models config names no rubric_writer")
+    return RubricModels(
+        generators=list(models_of("generators")),
+        aggregators=list(models_of("aggregators")),
+        verifiers=list(models_of("verifiers")),
+        rubric_writer=writers[0],
+    )
+
+
+def cost_guard(
+    gateway: Gateway, queries: list, config: RubricConfig, log: Callable[[str], None]
+) -> tuple[dict[str, int], str]:
+    """Log planned calls per role/model and the gateway's estimate of the generation step."""
+    plan = planned_calls(len(queries), config)
+    summary = {f"{role}:{model}": n for (role, model), n in sorted(plan.items())}
+    log(f"rubric run plan: {len(queries)} queries, ~{sum(plan.values())} calls: {summary}")
+    estimate_fn: Any = getattr(gateway, "estimate", None)
+    described = ""
+    if estimate_fn is not None and queries:
+        requests = [
+            r
+            for q in queries
+            for _, r in candidate_requests(q, config.models.generators, config.params, 0)
+        ]
+        estimate = estimate_fn(requests)
+        described = f"candidate answers {estimate.describe()}"
+        share = len(requests) / max(1, sum(plan.values()))
+        described += f"; whole run ~${estimate.cost_usd / max(share, 1e-9):.4f} at these prices"
+        log(described)
+    return summary, described
+
+
+def run_rubric_stage(
+    warehouse: Warehouse,
+    gateway: Gateway,
+    models: RubricModels,
+    params: ConsensusParams,
+    embed: Encoder,
+    deeper: DeeperRetriever | None = None,
+    log: Callable[[str], None] = print,
+    force: bool = False,
+    chunk_size: int = 64,
+    max_queries: int | None = None,
+) -> StageReport:
+    config = RubricConfig(models=models, params=params)
+    prompts = prompt_versions()
+    config_hash = config.config_hash(prompts)
+    inputs = load_query_inputs(warehouse)
+    version_of = {q.corpus_version: config.rubric_set_version(prompts, q.corpus_version)
+                  for q in inputs}  # fmt: skip
+    plan = plan_queries(inputs, rubric_sets(warehouse), config_hash, version_of, force)
+    todo = plan.generate[:max_queries] if max_queries is not None else plan.generate
+    report = StageReport(
+        queries=len(inputs),
+        carried=len(plan.carry),
+        unchanged=len(plan.unchanged),
+        versions=sorted(set(version_of.values())),
+    )
+    if plan.carry:
+        write_frames(warehouse, carried_frames(warehouse, plan.moves(version_of)))
+        log(f"carried {len(plan.carry)} unchanged rubrics to the new corpus version")
+    report.planned_calls, report.estimate = cost_guard(gateway, todo, config, log)
+    for start in range(0, len(todo), chunk_size):
+        chunk = todo[start : start + chunk_size]
+        outcomes = generate_rubrics(chunk, config, gateway, embed, prompts, deeper)
+        frames = outcome_frames(
+            list(outcomes.values()), version_of, config_hash, config.uses_baseline()
+        )
+        write_frames(warehouse, frames)
+        for outcome in outcomes.values():
+            report.generated += 1
+            report.items += len(outcome.items)
+            report.repaired += int(outcome.repaired)
+            report.regenerated += int(outcome.rounds > 1)
+            if outcome.review is not None:
+                reason = outcome.review.reason
+                report.reviews[reason] = report.reviews.get(reason, 0) + 1
+        log(f"rubrics: {start + len(chunk)}/{len(todo)} queries generated")
+    return report
