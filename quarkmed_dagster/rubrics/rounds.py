@@ -122,9 +122,13 @@ def _labels(
     """Cluster labels per query; near clusters merged when the equivalence model agrees."""
     params = config.params
     labels, vectors, asks = {}, {}, []
+    # One encoder call for every query's points: batching dominates embedding speed.
+    everything = embed([p.text for q in queries for p in points[q.query_id]])
+    offset = 0
     for query in queries:
         texts = [p.text for p in points[query.query_id]]
-        vectors[query.query_id] = embed(texts)
+        vectors[query.query_id] = everything[offset : offset + len(texts)]
+        offset += len(texts)
         labels[query.query_id] = cluster_labels(
             vectors[query.query_id], params.similarity_threshold
         )
