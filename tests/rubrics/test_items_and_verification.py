@@ -139,3 +139,27 @@ def test_rubric_set_version_changes_with_each_ingredient():
     assert base != other_models.rubric_set_version(prompts, "corpus-1")
     # the corpus-free hash stays, so unchanged evidence can be carried across corpora
     assert _config().config_hash(prompts) == _config().config_hash(prompts)
+
+
+def test_deeper_retrieval_merges_phrasings_and_keeps_original_evidence():
+    from quarkmed_dagster.rubrics.deeper import make_deeper, reformulate
+    from quarkmed_dagster.rubrics.records import Passage, QueryInput
+
+    corpus = {"a": "aspirin", "b": "bleeding", "c": "children", "d": "dose"}
+    seen = []
+
+    def search(text: str, k: int):
+        seen.append(text)
+        ids = ["b", "c", "a"] if "child" in text else ["d", "b"]
+        return [(i, corpus[i]) for i in ids][:k]
+
+    query = QueryInput(
+        "q", "what dose?", history=({"role": "user", "content": "my child has a fever"},),
+        evidence=(Passage("a", "aspirin"),),
+    )  # fmt: skip
+    assert reformulate(query) == "my child has a fever what dose?"
+    passages = make_deeper(search)(query, 3)
+    assert [p.passage_id for p in passages] == ["a", "b", "d"]  # b found by both phrasings
+    assert seen == ["what dose?", "my child has a fever what dose?"]
+    nothing_new = make_deeper(lambda text, k: [("a", "aspirin")])
+    assert nothing_new(query, 3) is None
