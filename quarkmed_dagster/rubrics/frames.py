@@ -7,6 +7,7 @@ from typing import Any
 
 import polars as pl
 
+from quarkmed_dagster.rubrics.pipeline import TRANSIENT_REASONS
 from quarkmed_dagster.rubrics.records import QueryOutcome
 
 TABLES = (
@@ -121,7 +122,8 @@ def outcome_frames(
                 "cluster_id": i.cluster_ids[0] if i.cluster_ids else None,
                 "cluster_ids": _json(i.cluster_ids), "generated_by_baseline": uses_baseline,
             })  # fmt: skip
-        if outcome.review is not None:
+        transient = outcome.review is not None and outcome.review.reason in TRANSIENT_REASONS
+        if outcome.review is not None and not transient:
             rows["review_queue"].append({
                 "query_id": query.query_id, "rubric_set_version": base["rubric_set_version"],
                 "reason": outcome.review.reason, "details": _json(outcome.review.details),
@@ -129,9 +131,12 @@ def outcome_frames(
         rows["rubric_sets"].append({
             **base, "config_hash": config_hash,
             "evidence_fingerprint": query.evidence_fingerprint,
-            "status": "review" if outcome.review else "ok", "n_items": len(outcome.items),
+            "status": "failed" if transient else "review" if outcome.review else "ok",
+            "n_items": len(outcome.items),
             "agreement": outcome.agreement, "rounds": outcome.rounds,
-            "repaired": outcome.repaired, "carried_from": None, "is_current": True,
+            "repaired": outcome.repaired, "carried_from": None,
+            # a failed attempt never hides the query's previous rubric
+            "is_current": not transient,
         })  # fmt: skip
     schemas = {
         "candidate_answers": ANSWER_SCHEMA, "knowledge_points": POINT_SCHEMA,

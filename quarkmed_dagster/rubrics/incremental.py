@@ -55,6 +55,7 @@ def plan_queries(
     done = {
         (r["query_id"], r["rubric_set_version"], r["evidence_fingerprint"])
         for r in existing.iter_rows(named=True)
+        if r["status"] != "failed"  # failed calls / budget: retried on the next run
     }
     carriable = {
         (r["query_id"], r["evidence_fingerprint"]): r["rubric_set_version"]

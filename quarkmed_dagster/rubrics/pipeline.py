@@ -37,10 +37,16 @@ def kept_clusters(outcome: QueryOutcome, config: RubricConfig) -> list:
     ]
 
 
+# Reasons caused by infrastructure (failed calls, budget), not by the content: such queries
+# are not sent to clinicians and are retried by the next run.
+TRANSIENT_REASONS = frozenset({"over_budget", "no_candidate_answers", "writer_failed"})
+
+
 def convergence_problem(outcome: QueryOutcome, config: RubricConfig) -> str | None:
     """Why a round did not converge (None when it did)."""
     if not any(a.text for a in outcome.answers):
-        return "no_candidate_answers"
+        over = any(a.status == "over_budget" for a in outcome.answers)
+        return "over_budget" if over else "no_candidate_answers"
     if (outcome.agreement or 0.0) < config.params.min_agreement:
         return "low_agreement"
     if len(kept_clusters(outcome, config)) < config.params.min_items:
@@ -134,11 +140,13 @@ def write_rubrics(
     repaired = gateway.run(requests) if requests else []
     for (outcome, first_problems), result in zip(to_repair, repaired, strict=True):
         outcome.repaired = True
-        problems = _accept(outcome, _raw_items(result), config, versions)
+        raw = _raw_items(result)
+        problems = _accept(outcome, raw, config, versions)
         if problems:
+            writer_failed = raw is None and outcome.items == [] and not result.ok
             outcome.review = ReviewEntry(
                 outcome.query.query_id,
-                "constraint_violation",
+                "writer_failed" if writer_failed else "constraint_violation",
                 _review_details(
                     outcome,
                     config,

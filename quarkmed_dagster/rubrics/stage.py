@@ -19,7 +19,11 @@ from quarkmed_dagster.rubrics.cost import planned_calls
 from quarkmed_dagster.rubrics.frames import outcome_frames
 from quarkmed_dagster.rubrics.incremental import plan_queries
 from quarkmed_dagster.rubrics.inputs import load_query_inputs
-from quarkmed_dagster.rubrics.pipeline import DeeperRetriever, generate_rubrics
+from quarkmed_dagster.rubrics.pipeline import (
+    TRANSIENT_REASONS,
+    DeeperRetriever,
+    generate_rubrics,
+)
 from quarkmed_dagster.rubrics.prompting import prompt_versions
 from quarkmed_dagster.rubrics.requests import candidate_requests
 from quarkmed_dagster.rubrics.store import carried_frames, rubric_sets, write_frames
@@ -39,6 +43,8 @@ class StageReport:
     planned_calls: dict[str, int] = field(default_factory=dict)
     estimate: str = ""
     versions: list[str] = field(default_factory=list)
+    stopped_by_budget: str | None = None
+    failed: int = 0  # failed calls or budget: not reviewed, retried by the next run
 
 
 def models_from_roles(models_of: Callable[[str], Sequence[str]]) -> RubricModels:
@@ -119,8 +125,17 @@ def run_rubric_stage(
             report.items += len(outcome.items)
             report.repaired += int(outcome.repaired)
             report.regenerated += int(outcome.rounds > 1)
-            if outcome.review is not None:
+            if outcome.review is None:
+                continue
+            if outcome.review.reason in TRANSIENT_REASONS:
+                report.failed += 1
+            else:
                 reason = outcome.review.reason
                 report.reviews[reason] = report.reviews.get(reason, 0) + 1
         log(f"rubrics: {start + len(chunk)}/{len(todo)} queries generated")
+        summary = getattr(gateway, "last_summary", None)
+        if summary is not None and getattr(summary, "stopped_by_budget", None):
+            report.stopped_by_budget = str(summary.stopped_by_budget)
+            log(f"run budget exhausted ({report.stopped_by_budget}); remaining queries wait")
+            break
     return report

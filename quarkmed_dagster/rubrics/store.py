@@ -20,11 +20,14 @@ KEYS = ("query_id", "rubric_set_version")
 
 def write_frames(warehouse: Warehouse, frames: dict[str, pl.DataFrame]) -> None:
     """Replace the (query_id, rubric_set_version) batches present in ``rubric_sets``."""
-    keys = frames["rubric_sets"].select(KEYS).unique()
+    sets = frames["rubric_sets"]
+    keys = sets.select(KEYS).unique()
     if not keys.height:
         return
+    current = sets.filter(pl.col("is_current")).select(KEYS).unique()
     with warehouse.writer() as con:
         con.register("batch_keys", keys.to_arrow())
+        con.register("current_keys", current.to_arrow())
         con.execute("BEGIN TRANSACTION")
         try:
             for table in TABLES:
@@ -40,8 +43,8 @@ def write_frames(warehouse: Warehouse, frames: dict[str, pl.DataFrame]) -> None:
                     con.unregister("incoming_rows")
             con.execute(
                 "UPDATE rubric_sets SET is_current = FALSE WHERE query_id IN "
-                "(SELECT query_id FROM batch_keys) AND (query_id, rubric_set_version) NOT IN "
-                "(SELECT query_id, rubric_set_version FROM batch_keys)"
+                "(SELECT query_id FROM current_keys) AND (query_id, rubric_set_version) NOT IN "
+                "(SELECT query_id, rubric_set_version FROM current_keys)"
             )
             con.execute("COMMIT")
         except Exception:
@@ -49,6 +52,7 @@ def write_frames(warehouse: Warehouse, frames: dict[str, pl.DataFrame]) -> None:
             raise
         finally:
             con.unregister("batch_keys")
+            con.unregister("current_keys")
 
 
 def rubric_sets(warehouse: Warehouse) -> pl.DataFrame:

@@ -15,13 +15,14 @@ from quarkmed_dagster.embeddings import get_embedder
 from quarkmed_dagster.llm.cache import CallCache
 from quarkmed_dagster.llm.config import parse_profile
 from quarkmed_dagster.llm.gateway import LiteLLMGateway
-from quarkmed_dagster.llm.testing_server import LocalLLMServer
+from quarkmed_dagster.llm.testing_server import LocalLLMServer, Reply
 from quarkmed_dagster.rubrics.config import ConsensusParams, RubricConfig, RubricModels
 from quarkmed_dagster.rubrics.frames import outcome_frames
+from quarkmed_dagster.rubrics.incremental import plan_queries
 from quarkmed_dagster.rubrics.pipeline import generate_rubrics
 from quarkmed_dagster.rubrics.prompting import prompt_versions
 from quarkmed_dagster.rubrics.records import Passage, QueryInput
-from quarkmed_dagster.rubrics.store import write_frames
+from quarkmed_dagster.rubrics.store import rubric_sets, write_frames
 from tests.rubrics.scripted_models import CONTRADICTED, NOT_FOUND, handler
 
 EVIDENCE = (
@@ -151,3 +152,30 @@ def test_scripted_consensus_verification_repair_loop_and_review(
     assert current["n"][0] == items.height
     sets = warehouse.read("SELECT status, count(*) AS n FROM rubric_sets GROUP BY 1 ORDER BY 1")
     assert sets.rows() == [("ok", 3), ("review", 2)]
+
+
+def test_failed_calls_are_missing_not_reviewed_and_retried(server, monkeypatch, warehouse):
+    def flaky(request, attempt):
+        if "gen-" in request["model"]:
+            return Reply(status=500)  # every generator call fails
+        return handler(request, attempt)
+
+    server.script(flaky)
+    gateway = _gateway(server, monkeypatch)
+    config = _config()
+    versions = prompt_versions()
+    query = _query("good")
+    outcomes = generate_rubrics([query], config, gateway, get_embedder().encode, versions)
+    outcome = outcomes["q-good"]
+    assert all(a.text is None and a.status == "failed" for a in outcome.answers)
+    assert outcome.review.reason == "no_candidate_answers" and outcome.items == []
+    assert outcome.rounds == 2  # the closed loop tried once more
+
+    version = config.rubric_set_version(versions, "c1")
+    frames = outcome_frames([outcome], {"c1": version}, "cfg", False)
+    write_frames(warehouse, frames)
+    assert warehouse.count("review_queue") == 0  # infrastructure failures are not for clinicians
+    sets = rubric_sets(warehouse)
+    assert sets.select("status", "is_current").rows() == [("failed", False)]
+    plan = plan_queries([query], sets, "cfg", {"c1": version})
+    assert [q.query_id for q in plan.generate] == ["q-good"]  # retried by the next run
