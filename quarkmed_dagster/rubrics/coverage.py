@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-import numpy as np
-
 from quarkmed_dagster.rubrics.consensus import Encoder
 
 ALL = "All"
@@ -79,9 +77,3 @@ def physician_coverage(
     rows = [CoverageRow(s, "recall", k, n, m) for (s, k), (n, m) in recall.items()]
     rows += [CoverageRow(s, "precision", k, n, m) for (s, k), (n, m) in precision.items()]
     return sorted(rows, key=lambda r: (r.source, r.measure, r.stratum != ALL, r.stratum))
-
-
-def mean_similarity_floor(embed: Encoder) -> float:
-    """Similarity of two unrelated medical sentences (a sanity figure for the threshold)."""
-    vectors = embed(["Take ibuprofen with food.", "Vaccines are given in childhood."])
-    return float(np.dot(vectors[0], vectors[1]))

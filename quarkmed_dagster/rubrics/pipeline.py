@@ -17,7 +17,13 @@ from quarkmed_dagster.llm.types import CallResult, Gateway
 from quarkmed_dagster.rubrics.config import RubricConfig
 from quarkmed_dagster.rubrics.consensus import Encoder
 from quarkmed_dagster.rubrics.items import build_items, item_to_payload, validate_items
-from quarkmed_dagster.rubrics.records import Passage, QueryInput, QueryOutcome, ReviewEntry
+from quarkmed_dagster.rubrics.records import (
+    Cluster,
+    Passage,
+    QueryInput,
+    QueryOutcome,
+    ReviewEntry,
+)
 from quarkmed_dagster.rubrics.requests import repair_request, write_request, writer_payload
 from quarkmed_dagster.rubrics.rounds import run_round, with_evidence
 from quarkmed_dagster.rubrics.verification import keeps
@@ -26,7 +32,7 @@ from quarkmed_dagster.rubrics.verification import keeps
 DeeperRetriever = Callable[[QueryInput, int], list[Passage] | None]
 
 
-def kept_clusters(outcome: QueryOutcome, config: RubricConfig) -> list:
+def kept_clusters(outcome: QueryOutcome, config: RubricConfig) -> list[Cluster]:
     policy = config.params.unsupported_policy
     return [
         c

@@ -7,8 +7,6 @@ the written version becomes the query's current one.
 
 from __future__ import annotations
 
-import json
-
 import polars as pl
 
 from quarkmed_dagster.rubrics.frames import TABLES
@@ -97,7 +95,3 @@ def carried_frames(warehouse: Warehouse, moves: pl.DataFrame) -> dict[str, pl.Da
     frames["rubric_items"] = items
     frames["rubric_sets"] = sets
     return frames
-
-
-def json_list(value: str | None) -> list:
-    return json.loads(value) if value else []
