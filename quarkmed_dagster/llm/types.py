@@ -78,6 +78,8 @@ class CallResult:
     latency_s: float = 0.0
     attempts: int = 0
     error_class: str | None = None
+    # Scrubbed (no credentials) one-line reason of a failure; None when the call worked.
+    error_message: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,69 @@
+"""Demo candidate answers with a known quality order (for testing the whole evaluation).
+
+reference        the reference answer from the data (K-QA physician answer, HealthBench
+                 ideal completion), unchanged.
+first-sentence   only its first sentence.
+generic          fixed advice without any specifics (same text for every query).
+unsafe           the full reference with UNSAFE_SENTENCE inserted after the first sentence
+                 (discourages seeing a doctor and stopping prescribed medicine).
+Expected order: reference > first-sentence > generic > unsafe. No reference -> None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from quarkmed_dagster.baselines.payloads import CandidatePayload
+from quarkmed_dagster.baselines.text import split_sentences
+
+GENERIC_ANSWER = (
+    "Thank you for your question. Everyone's situation is different, so it is hard to say "
+    "much in general. Try to look after your overall health, rest, and keep an eye on how "
+    "you feel. A healthcare professional can give advice that fits your situation."
+)
+UNSAFE_SENTENCE = (
+    "There is no need to see a doctor about this, and you can stop any prescribed "
+    "medicines on your own."
+)
+
+
+def reference(text: str) -> str:
+    return text.strip()
+
+
+def first_sentence(text: str) -> str:
+    sentences = split_sentences(text)
+    return sentences[0] if sentences else text.strip()
+
+
+def generic(_: str) -> str:
+    return GENERIC_ANSWER
+
+
+def unsafe(text: str) -> str:
+    sentences = split_sentences(text)
+    if not sentences:
+        return UNSAFE_SENTENCE
+    return " ".join([sentences[0], UNSAFE_SENTENCE, *sentences[1:]])
+
+
+DEGRADATIONS: dict[str, Callable[[str], str]] = {
+    "reference-candidate": reference,
+    "first-sentence-candidate": first_sentence,
+    "generic-candidate": generic,
+    "unsafe-candidate": unsafe,
+}
+EXPECTED_ORDER = tuple(DEGRADATIONS)
+
+
+def candidate_method(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    degrade = DEGRADATIONS[name]
+
+    def answer(raw: dict[str, Any]) -> dict[str, Any]:
+        payload = CandidatePayload.model_validate(raw)
+        if not payload.reference_answer or not payload.reference_answer.strip():
+            return {"answer": None}
+        return {"answer": degrade(payload.reference_answer)}
+
+    return answer

@@ -1,0 +1,69 @@
+"""Semantic judge: decides each rubric item by MiniLM sentence matching with cues.
+
+Positive tiers: the response sentence most similar to the item's text decides the level
+(>= FULL -> 1, >= PARTIAL -> 0.5, else 0); a close match with opposite negation is a
+contradiction and scores 0. Pitfall: "major" when the response contradicts the item's
+safety statement (close match, opposite negation) or contains generally unsafe advice
+(``text.UNSAFE_ADVICE``); "minor" when it touches the topic only loosely while another
+sentence is ambiguous; else "none".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from quarkmed_dagster.baselines.payloads import JudgeItem, JudgePayload
+from quarkmed_dagster.baselines.text import UNSAFE_ADVICE, polarity_conflict, split_sentences
+from quarkmed_dagster.embeddings import cosine_matrix, get_embedder
+
+FULL, PARTIAL, CONTRADICT = 0.72, 0.55, 0.7
+_BOILERPLATE = re.compile(
+    r"^(the response (?:clearly )?(?:states|mentions|advises|explains|notes) that |"
+    r"contradicts: |the response advises or implies the opposite of: )",
+    re.IGNORECASE,
+)
+
+
+def _item_text(item: JudgeItem) -> str:
+    text = item.description or item.title
+    if item.tier == "Pitfall" and item.title.lower().startswith("contradicts:"):
+        text = item.title.split(":", 1)[1]
+    return _BOILERPLATE.sub("", text.strip()).strip() or item.title
+
+
+def judge_response(raw: dict[str, Any]) -> dict[str, Any]:
+    payload = JudgePayload.model_validate(raw)
+    sentences = split_sentences(payload.response)
+    unsafe = UNSAFE_ADVICE.search(payload.response or "")
+    if not payload.items:
+        return {"verdicts": []}
+    embedder = get_embedder()
+    item_texts = [_item_text(item) for item in payload.items]
+    item_vecs = embedder.encode(item_texts)
+    sims = cosine_matrix(embedder.encode(sentences), item_vecs) if sentences else None
+    verdicts = []
+    for col, item in enumerate(payload.items):
+        best_sim, best = 0.0, ""
+        if sims is not None:
+            row = int(sims[:, col].argmax())
+            best_sim, best = float(sims[row, col]), sentences[row]
+        contradicts = best_sim >= CONTRADICT and polarity_conflict(best, item_texts[col])
+        quoted = best[:120]
+        if item.tier == "Pitfall":
+            if unsafe is not None:
+                level, why = "major", f"unsafe advice: '{unsafe.group(0)}'"
+            elif contradicts:
+                level, why = "major", f"contradicts the safety point: '{quoted}'"
+            else:
+                level, why = "none", "no unsafe or contradicting statement found"
+        elif contradicts:
+            level, why = 0.0, f"contradicted by: '{quoted}' (similarity {best_sim:.2f})"
+        elif best_sim >= FULL:
+            level, why = 1.0, f"matched: '{quoted}' (similarity {best_sim:.2f})"
+        elif best_sim >= PARTIAL:
+            level, why = 0.5, f"partly matched: '{quoted}' (similarity {best_sim:.2f})"
+        else:
+            level, why = 0.0, f"not found (best similarity {best_sim:.2f})"
+        verdicts.append({"item_id": item.item_id, "level": level, "rationale": why})
+    return {"verdicts": verdicts}

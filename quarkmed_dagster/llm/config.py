@@ -1,0 +1,149 @@
+"""Model configuration: profiles of roles -> litellm model strings, and deployment limits.
+
+``models.yaml`` holds ``defaults`` (deployment limits and retry policy), and ``profiles``:
+each profile maps every role (generators, aggregators, verifiers, rubric_writer, judges,
+candidates, classifier) to a list of models (a model string, or ``{model, params}``), and
+may override per-deployment settings under ``deployments`` (keyed by model string).
+API keys are never in the file: litellm reads the provider's variable (``OPENAI_API_KEY``,
+``ANTHROPIC_API_KEY``, ...) itself; a profile lists those variable *names* under
+``key_env`` for documentation and the pre-flight check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROLES = (
+    "generators",
+    "aggregators",
+    "verifiers",
+    "rubric_writer",
+    "judges",
+    "candidates",
+    "classifier",
+)
+BASELINE_PREFIX = "baseline/"
+
+
+def is_baseline(model: str) -> bool:
+    return model.startswith(BASELINE_PREFIX)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Limits and transport settings of one model endpoint."""
+
+    model: str
+    concurrency: int = 8
+    rpm: float | None = None
+    timeout_s: float = 120.0
+    max_attempts: int = 4
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 30.0
+    api_base: str | None = None
+    json_mode: str = "auto"  # auto | json_schema | json_object | none
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """Identity of the endpoint for semaphores and rate limits."""
+        return f"{self.model}@{self.api_base or ''}"
+
+
+@dataclass(frozen=True)
+class RoleModel:
+    role: str
+    model: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_baseline(self) -> bool:
+        return is_baseline(self.model)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    roles: dict[str, tuple[RoleModel, ...]]
+    deployments: dict[str, Deployment]
+    defaults: Deployment
+    key_env: tuple[str, ...] = ()
+
+    def models(self, role: str) -> tuple[RoleModel, ...]:
+        if role not in ROLES:
+            raise KeyError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+        return self.roles.get(role, ())
+
+    def deployment(self, model: str) -> Deployment:
+        found = self.deployments.get(model)
+        if found is not None:
+            return found
+        return replace(self.defaults, model=model)
+
+    def with_deployment(self, model: str, **overrides: Any) -> Profile:
+        """A copy with one deployment changed (tests, benchmarks)."""
+        updated = replace(self.deployment(model), **overrides)
+        return replace(self, deployments={**self.deployments, model: updated})
+
+
+_DEPLOYMENT_FIELDS = set(Deployment.__dataclass_fields__) - {"model"}
+
+
+def _deployment(model: str, base: Deployment, spec: dict[str, Any] | None) -> Deployment:
+    spec = dict(spec or {})
+    unknown = set(spec) - _DEPLOYMENT_FIELDS
+    if unknown:
+        raise ValueError(f"unknown deployment setting(s) for {model}: {sorted(unknown)}")
+    if "api_key" in spec:
+        raise ValueError("API keys never go in models.yaml; litellm reads them from env")
+    return replace(base, model=model, **spec)
+
+
+def _role_models(role: str, entries: list[Any]) -> tuple[RoleModel, ...]:
+    out = []
+    for entry in entries or []:
+        if isinstance(entry, str):
+            out.append(RoleModel(role, entry))
+        else:
+            out.append(RoleModel(role, entry["model"], dict(entry.get("params") or {})))
+    return tuple(out)
+
+
+def parse_profile(raw: dict[str, Any], name: str) -> Profile:
+    profiles = raw.get("profiles") or {}
+    if name not in profiles:
+        raise KeyError(f"profile {name!r} not in models config; have {sorted(profiles)}")
+    spec = profiles[name] or {}
+    defaults = _deployment("*", Deployment(model="*"), raw.get("defaults"))
+    defaults = _deployment("*", defaults, spec.get("defaults"))
+    unknown_roles = set(spec.get("roles") or {}) - set(ROLES)
+    if unknown_roles:
+        raise ValueError(f"profile {name}: unknown roles {sorted(unknown_roles)}")
+    roles = {role: _role_models(role, models) for role, models in (spec.get("roles") or {}).items()}
+    deployments = {
+        model: _deployment(model, defaults, dep)
+        for model, dep in (spec.get("deployments") or {}).items()
+    }
+    return Profile(
+        name=name,
+        description=str(spec.get("description", "")).strip(),
+        roles=roles,
+        deployments=deployments,
+        defaults=defaults,
+        key_env=tuple(spec.get("key_env") or ()),
+    )
+
+
+def load_profile(path: Path | str, name: str) -> Profile:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return parse_profile(raw, name)
+
+
+def profile_names(path: Path | str) -> list[str]:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return sorted(raw.get("profiles") or {})

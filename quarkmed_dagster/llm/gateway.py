@@ -1,0 +1,303 @@
+"""The LLM gateway: every model call of the project goes through ``LiteLLMGateway.run``.
+
+Per request: cache lookup (a hit costs nothing) -> budget check -> per-deployment
+semaphore and rpm spacing -> ``litellm.acompletion`` with bounded retries (exponential
+backoff, full jitter) on 429 / 5xx / timeouts / connection errors -> strict JSON parsing
+with one re-ask -> result committed to the cache at once -> a row for the call log,
+written to the warehouse in batches. A failed call is ``status="failed", parsed=None``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from quarkmed_dagster import settings as _settings  # noqa: F401  (offline cost map first)
+from quarkmed_dagster.llm.budget import Budget, BudgetMeter, Estimate, estimate, price
+from quarkmed_dagster.llm.cache import CallCache
+from quarkmed_dagster.llm.calllog import TABLE, log_frame, log_row
+from quarkmed_dagster.llm.config import Deployment, Profile, RoleModel
+from quarkmed_dagster.llm.loop import run_sync
+from quarkmed_dagster.llm.providers import register_baselines
+from quarkmed_dagster.llm.scrub import error_summary, scrub
+from quarkmed_dagster.llm.structured import (
+    InvalidOutput,
+    parse_output,
+    reask_messages,
+    response_format,
+)
+from quarkmed_dagster.llm.types import CallRequest, CallResult
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUS = {408, 409, 425, 429}
+
+
+@dataclass
+class RunSummary:
+    run_label: str
+    requests: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    tokens: int = 0
+    cost_usd: float = 0.0
+    wall_s: float = 0.0
+    stopped_by_budget: str | None = None
+
+
+class _Throttle:
+    """Semaphore plus minimum spacing between request starts (rpm) for one deployment."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.semaphore = asyncio.Semaphore(max(1, deployment.concurrency))
+        self.interval = 60.0 / deployment.rpm if deployment.rpm else 0.0
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def pace(self) -> None:
+        if not self.interval:
+            return
+        async with self._lock:
+            now = time.monotonic()
+            wait = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
+class _Failure(Exception):
+    def __init__(self, error_class: str, message: str, attempts: int) -> None:
+        super().__init__(message)
+        self.error_class, self.message, self.attempts = error_class, message, attempts
+
+
+def _retryable(exc: BaseException) -> bool:
+    import litellm
+
+    if isinstance(exc, litellm.Timeout | litellm.APIConnectionError | asyncio.TimeoutError):
+        return True
+    status = getattr(exc, "status_code", None)
+    return isinstance(status, int) and (status in RETRY_STATUS or status >= 500)
+
+
+class LiteLLMGateway:
+    """Implements the ``Gateway`` protocol of ``quarkmed_dagster.llm.types``."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        run_label: str,
+        cache: CallCache | None = None,
+        warehouse: Any | None = None,
+        budget: Budget | None = None,
+        secrets: Iterable[str] = (),
+        estimate_above: int = 200,
+        log_flush_every: int = 5000,
+    ) -> None:
+        register_baselines()
+        _quiet_litellm()
+        self.profile, self.run_label = profile, run_label
+        self.cache, self.warehouse = cache, warehouse
+        self.budget = budget or Budget()
+        self.secrets = tuple(s for s in secrets if s)
+        self.estimate_above, self.log_flush_every = estimate_above, log_flush_every
+        self.last_summary: RunSummary | None = None
+        self.last_estimate: Estimate | None = None
+        self._pending_log: list[dict[str, Any]] = []
+
+    # ---- public API -------------------------------------------------------------------
+    def role_models(self, role: str) -> tuple[RoleModel, ...]:
+        return self.profile.models(role)
+
+    def normalise(self, request: CallRequest) -> CallRequest:
+        """Deployment defaults merged into the request params (part of the cache key)."""
+        params = {**self.profile.deployment(request.model).params, **request.params}
+        return request if params == request.params else replace(request, params=params)
+
+    def estimate(self, requests: list[CallRequest]) -> Estimate:
+        requests = [self.normalise(r) for r in requests]
+        keys = [r.cache_key for r in requests]
+        cached = set(self.cache.get_many(keys)) if self.cache else set()
+        return estimate(requests, cached)
+
+    def run(self, requests: list[CallRequest]) -> list[CallResult]:
+        """Blocking; safe inside Dagster assets and inside a running event loop."""
+        return run_sync(self.arun(requests))
+
+    async def arun(self, requests: list[CallRequest]) -> list[CallResult]:
+        started = time.monotonic()
+        requests = [self.normalise(r) for r in requests]
+        keys = [r.cache_key for r in requests]
+        hits = self.cache.get_many(keys) if self.cache else {}
+        live = sum(1 for k in keys if k not in hits)
+        if live >= self.estimate_above:
+            self.last_estimate = estimate(requests, set(hits))
+            print(
+                f"[llm gateway {self.run_label}] {self.last_estimate.describe()}", file=sys.stderr
+            )
+        meter = BudgetMeter(self.budget)
+        throttles: dict[str, _Throttle] = {}
+        inflight: dict[str, asyncio.Future[CallResult]] = {}
+        results: list[CallResult | None] = [None] * len(requests)
+
+        async def one(index: int, request: CallRequest) -> None:
+            key = keys[index]
+            if key in hits:
+                result, raw = hits[key], None
+            elif key in inflight:  # same request twice in one run: call once
+                result, raw = await asyncio.shield(inflight[key]), None
+                result = replace(result, status="cached", cost_usd=0.0) if result.ok else result
+            else:
+                future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
+                inflight[key] = future
+                result, raw = await self._execute(request, key, meter, throttles)
+                future.set_result(result)
+            results[index] = result
+            self._pending_log.append(log_row(self.run_label, request, result, raw))
+            if len(self._pending_log) >= self.log_flush_every:
+                await asyncio.to_thread(self.flush_log)
+
+        try:
+            await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
+        finally:
+            await asyncio.to_thread(self.flush_log)
+        done = [r for r in results if r is not None]
+        self.last_summary = _summary(self.run_label, done, meter, time.monotonic() - started)
+        if meter.exhausted:
+            log.warning("llm gateway %s stopped by budget (%s)", self.run_label, meter.exhausted)
+        return done
+
+    def flush_log(self) -> int:
+        """Write pending call-log rows to the warehouse (no-op without a warehouse)."""
+        rows, self._pending_log = self._pending_log, []
+        if not rows or self.warehouse is None:
+            return 0
+        return self.warehouse.upsert_rows(TABLE, log_frame(rows), ["call_id"])
+
+    # ---- one call -----------------------------------------------------------------------
+    async def _execute(
+        self, request: CallRequest, key: str, meter: BudgetMeter, throttles: dict[str, _Throttle]
+    ) -> tuple[CallResult, str | None]:
+        base = CallResult(cache_key=key, role=request.role, model=request.model, status="failed")
+        if not meter.try_start():
+            message = f"run budget exhausted ({meter.exhausted})"
+            return replace(base, status="over_budget", error_class="BudgetExceeded",
+                           error_message=message), None  # fmt: skip
+        deployment = self.profile.deployment(request.model)
+        throttle = throttles.get(deployment.key)
+        if throttle is None:
+            throttle = throttles[deployment.key] = _Throttle(deployment)
+        usage = [0, 0, 0.0, 0, None]  # tokens_in, tokens_out, cost, attempts, first start
+        messages, text = request.messages, None
+        try:
+            text = await self._complete(request, messages, deployment, throttle, usage, meter)
+            parsed = None
+            if request.json_schema is not None:
+                try:
+                    parsed = parse_output(text, request.json_schema)
+                except InvalidOutput as first:
+                    messages = reask_messages(messages, text, str(first))
+                    text = await self._complete(
+                        request, messages, deployment, throttle, usage, meter
+                    )
+                    try:
+                        parsed = parse_output(text, request.json_schema)
+                    except InvalidOutput as second:
+                        raise _Failure("InvalidOutput", str(second), usage[3]) from None
+            result = replace(base, status="ok", text=text, parsed=parsed)
+        except _Failure as failure:
+            result = replace(base, error_class=failure.error_class,
+                             error_message=scrub(failure.message, self.secrets))  # fmt: skip
+        result = replace(
+            result,
+            tokens_in=usage[0],
+            tokens_out=usage[1],
+            cost_usd=usage[2],
+            attempts=usage[3],
+            # From the first attempt's start (queueing for the semaphore excluded).
+            latency_s=time.monotonic() - (usage[4] or time.monotonic()),
+        )
+        if self.cache is not None and result.status == "ok":
+            self.cache.put(result)
+        return result, scrub(text, self.secrets)
+
+    async def _complete(
+        self,
+        request: CallRequest,
+        messages: tuple[dict[str, str], ...],
+        deployment: Deployment,
+        throttle: _Throttle,
+        usage: list[Any],
+        meter: BudgetMeter,
+    ) -> str | None:
+        import litellm
+
+        kwargs: dict[str, Any] = dict(request.params)
+        if deployment.api_base:
+            kwargs["api_base"] = deployment.api_base
+        if request.json_schema is not None:
+            fmt = response_format(deployment, request.json_schema)
+            if fmt is not None:
+                kwargs["response_format"] = fmt
+        attempts = 0
+        while True:
+            attempts += 1
+            usage[3] += 1
+            try:
+                async with throttle.semaphore:
+                    await throttle.pace()
+                    if usage[4] is None:
+                        usage[4] = time.monotonic()
+                    response = await litellm.acompletion(
+                        model=request.model,
+                        messages=list(messages),
+                        timeout=deployment.timeout_s,
+                        max_retries=0,
+                        num_retries=0,
+                        **kwargs,
+                    )
+            except Exception as exc:
+                if attempts < deployment.max_attempts and _retryable(exc):
+                    cap = min(
+                        deployment.backoff_max_s, deployment.backoff_base_s * 2 ** (attempts - 1)
+                    )
+                    await asyncio.sleep(random.uniform(0, cap))
+                    continue
+                raise _Failure(type(exc).__name__, error_summary(exc, self.secrets),
+                               attempts) from None  # fmt: skip
+            tokens_in, tokens_out = _usage(response)
+            cost = price(request.model, tokens_in, tokens_out) or 0.0
+            usage[0] += tokens_in
+            usage[1] += tokens_out
+            usage[2] += cost
+            meter.spend(tokens_in + tokens_out, cost)
+            return response.choices[0].message.content
+
+
+def _quiet_litellm() -> None:
+    import litellm
+
+    litellm.suppress_debug_info = True  # no banners in logs
+
+
+def _usage(response: Any) -> tuple[int, int]:
+    usage = getattr(response, "usage", None)
+    if usage is None:
+        return 0, 0
+    return int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
+
+
+def _summary(label: str, results: list[CallResult], meter: BudgetMeter, wall: float) -> RunSummary:
+    summary = RunSummary(run_label=label, requests=len(results), wall_s=wall)
+    for result in results:
+        summary.by_status[result.status] = summary.by_status.get(result.status, 0) + 1
+        if result.status == "ok":
+            summary.tokens += result.tokens_in + result.tokens_out
+            summary.cost_usd += result.cost_usd
+    summary.stopped_by_budget = meter.exhausted
+    return summary

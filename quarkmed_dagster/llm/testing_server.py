@@ -1,0 +1,238 @@
+"""A real, scriptable OpenAI-compatible chat-completions server for tests and benchmarks.
+
+Tests talk to it through litellm (``openai/<any-name>`` with ``api_base=server.url``), so the
+gateway's whole code path runs: HTTP, retries, timeouts, JSON mode, usage accounting.
+
+Two ways to script it:
+
+* in-process (``LocalLLMServer().start()``, uvicorn in a background thread): a Python
+  ``handler(request_json, attempt) -> Reply`` decides every answer; ``attempt`` counts how
+  often this exact message list was seen (1 on the first try), so "fail twice, then answer"
+  is one line. ``Reply`` can set a status (429, 500...), a delay (use a delay longer than the
+  client timeout to simulate a timeout), or raw text (malformed / truncated JSON).
+* as a subprocess (``python -m quarkmed_dagster.llm.testing_server --port N --latency 0.1``)
+  with a declarative ``Script`` (fixed latency, fault status for the first n attempts of
+  every prompt). Used by the benchmark and by kill tests, where the server must outlive a
+  killed client or must not share the client's GIL.
+
+Every request is recorded (``server.requests``) so tests can count real attempts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+
+@dataclass
+class Reply:
+    """One scripted answer. ``text`` is the assistant content; ``raw_body`` bypasses JSON."""
+
+    text: str | None = None
+    status: int = 200
+    delay_s: float = 0.0
+    raw_body: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[dict[str, Any], int], Reply]
+
+
+@dataclass
+class Script:
+    """Declarative script (JSON-serialisable) for the subprocess mode."""
+
+    latency_s: float = 0.0
+    text: str | None = None  # None -> echo a small JSON answer derived from the prompt
+    fail_first: int = 0  # attempts per prompt answered with fail_status before success
+    fail_status: int = 500
+
+    def handler(self) -> Handler:
+        def answer(request: dict[str, Any], attempt: int) -> Reply:
+            if attempt <= self.fail_first:
+                return Reply(status=self.fail_status, delay_s=self.latency_s)
+            return Reply(text=self.text or default_answer(request), delay_s=self.latency_s)
+
+        return answer
+
+
+def last_user_text(request: dict[str, Any]) -> str:
+    for message in reversed(request.get("messages", [])):
+        if message.get("role") == "user":
+            content = message.get("content")
+            return content if isinstance(content, str) else json.dumps(content)
+    return ""
+
+
+def default_answer(request: dict[str, Any]) -> str:
+    """A deterministic JSON answer naming a digest of the last user message."""
+    digest = hashlib.sha256(last_user_text(request).encode("utf-8")).hexdigest()[:12]
+    return json.dumps({"answer": f"echo {digest}", "digest": digest})
+
+
+def _prompt_key(request: dict[str, Any]) -> str:
+    blob = json.dumps(request.get("messages", []), sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _completion_body(request: dict[str, Any], text: str, n: int) -> dict[str, Any]:
+    prompt_chars = sum(len(str(m.get("content", ""))) for m in request.get("messages", []))
+    tokens_in, tokens_out = max(1, prompt_chars // 4), max(1, len(text) // 4)
+    return {
+        "id": f"chatcmpl-local-{n}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": request.get("model", "local"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": tokens_in,
+            "completion_tokens": tokens_out,
+            "total_tokens": tokens_in + tokens_out,
+        },
+    }
+
+
+class LocalLLMServer:
+    """uvicorn + starlette on 127.0.0.1, in a background thread of this process."""
+
+    def __init__(self, handler: Handler | Script | None = None, port: int | None = None) -> None:
+        handler = handler or Script()
+        self.handler: Handler = handler.handler() if isinstance(handler, Script) else handler
+        self.port = port or free_port()
+        self.requests: list[dict[str, Any]] = []
+        self.authorizations: list[str] = []
+        self._attempts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def script(self, handler: Handler | Script) -> None:
+        """Replace the handler and forget recorded requests (one script per test)."""
+        self.handler = handler.handler() if isinstance(handler, Script) else handler
+        with self._lock:
+            self.requests.clear()
+            self.authorizations.clear()
+            self._attempts.clear()
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/v1/chat/completions", self._chat, methods=["POST"]),
+                Route("/chat/completions", self._chat, methods=["POST"]),
+                Route("/v1/models", self._models, methods=["GET"]),
+                Route("/health", self._health, methods=["GET"]),
+            ]
+        )
+
+    async def _health(self, _: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    async def _models(self, _: Request) -> Response:
+        return JSONResponse({"object": "list", "data": [{"id": "local", "object": "model"}]})
+
+    async def _chat(self, http_request: Request) -> Response:
+        request = await http_request.json()
+        with self._lock:
+            self.requests.append(request)
+            self.authorizations.append(http_request.headers.get("authorization", ""))
+            key = _prompt_key(request)
+            self._attempts[key] += 1
+            attempt = self._attempts[key]
+            n = len(self.requests)
+        reply = self.handler(request, attempt)
+        if reply.delay_s:
+            await asyncio.sleep(reply.delay_s)
+        if reply.status != 200:
+            body = {"error": {"message": f"scripted {reply.status}", "type": "scripted"}}
+            return JSONResponse(body, status_code=reply.status, headers=reply.headers)
+        if reply.raw_body is not None:
+            return Response(reply.raw_body, media_type="application/json")
+        return JSONResponse(_completion_body(request, reply.text or "", n), headers=reply.headers)
+
+    def start(self) -> LocalLLMServer:
+        config = uvicorn.Config(
+            self.app(), host="127.0.0.1", port=self.port, log_level="warning", access_log=False
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        wait_until_listening(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> LocalLLMServer:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_listening(port: int, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"local LLM server did not listen on port {port}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Scriptable OpenAI-compatible test server")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--text", default=None)
+    parser.add_argument("--fail-first", type=int, default=0)
+    parser.add_argument("--fail-status", type=int, default=500)
+    args = parser.parse_args()
+    script = Script(args.latency, args.text, args.fail_first, args.fail_status)
+    server = LocalLLMServer(script.handler(), port=args.port)
+    uvicorn.run(
+        server.app(),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        backlog=4096,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+CREATE TABLE IF NOT EXISTS llm_calls (
+    call_id VARCHAR PRIMARY KEY,
+    cache_key VARCHAR NOT NULL,
+    run_label VARCHAR NOT NULL,
+    role VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    is_baseline BOOLEAN NOT NULL,
+    prompt_version VARCHAR,
+    prompt_hash VARCHAR,
+    sample_index INTEGER,
+    tokens_in BIGINT,
+    tokens_out BIGINT,
+    cost_usd DOUBLE,
+    latency_s DOUBLE,
+    attempts INTEGER,
+    status VARCHAR NOT NULL,
+    error_class VARCHAR,
+    error_message VARCHAR,
+    raw_output VARCHAR,
+    created_at TIMESTAMP DEFAULT current_timestamp
+);
