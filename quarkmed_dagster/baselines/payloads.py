@@ -197,3 +197,19 @@ BASELINE_SCHEMAS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
     "generic-candidate": (CandidatePayload, CandidateOutput),
     "unsafe-candidate": (CandidatePayload, CandidateOutput),
 }
+
+
+def output_schema(baseline_name: str) -> dict:
+    """JSON schema of a baseline's output (use as ``CallRequest.json_schema`` for the role)."""
+    return BASELINE_SCHEMAS[baseline_name][1].model_json_schema()
+
+
+def candidate_payload(
+    query: str, history: list[dict], reference_answer: str | None, model: str
+) -> dict:
+    """Candidate payload; the reference answer is given only to ``baseline/`` models,
+    never to a model under evaluation."""
+    reference = reference_answer if model.startswith("baseline/") else None
+    return CandidatePayload(
+        query=query, history=[Turn(**t) for t in history], reference_answer=reference
+    ).model_dump()

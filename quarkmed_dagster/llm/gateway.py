@@ -104,7 +104,7 @@ class LiteLLMGateway:
         self.profile, self.run_label = profile, run_label
         self.cache, self.warehouse = cache, warehouse
         self.budget = budget or Budget()
-        self.secrets = tuple(s for s in secrets if s)
+        self.secrets = tuple(s for s in (*secrets, *_key_values(profile)) if s)
         self.estimate_above, self.log_flush_every = estimate_above, log_flush_every
         self.last_summary: RunSummary | None = None
         self.last_estimate: Estimate | None = None
@@ -277,6 +277,19 @@ class LiteLLMGateway:
             usage[2] += cost
             meter.spend(tokens_in + tokens_out, cost)
             return response.choices[0].message.content
+
+
+def _key_values(profile: Profile) -> list[str]:
+    """Values of the profile's key variables, read by litellm, only to scrub them."""
+    from litellm import get_secret_str
+
+    values = []
+    for name in profile.key_env:
+        try:
+            values.append(get_secret_str(name) or "")
+        except Exception:
+            continue
+    return values
 
 
 def _quiet_litellm() -> None:

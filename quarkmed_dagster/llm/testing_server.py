@@ -123,6 +123,9 @@ class LocalLLMServer:
         self.requests: list[dict[str, Any]] = []
         self.authorizations: list[str] = []
         self._attempts: Counter[str] = Counter()
+        self._generation = 0  # bumped by script(): late requests of old scripts do not count
+        self._in_flight: Counter[int] = Counter()
+        self.peak_in_flight = 0  # most requests of the current script served at once
         self._lock = threading.Lock()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -138,6 +141,8 @@ class LocalLLMServer:
             self.requests.clear()
             self.authorizations.clear()
             self._attempts.clear()
+            self.peak_in_flight = 0
+            self._generation += 1
 
     def app(self) -> Starlette:
         return Starlette(
@@ -164,9 +169,16 @@ class LocalLLMServer:
             self._attempts[key] += 1
             attempt = self._attempts[key]
             n = len(self.requests)
-        reply = self.handler(request, attempt)
-        if reply.delay_s:
-            await asyncio.sleep(reply.delay_s)
+            generation = self._generation
+            self._in_flight[generation] += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight[generation])
+        try:
+            reply = self.handler(request, attempt)
+            if reply.delay_s:
+                await asyncio.sleep(reply.delay_s)
+        finally:
+            with self._lock:
+                self._in_flight[generation] -= 1
         if reply.status != 200:
             body = {"error": {"message": f"scripted {reply.status}", "type": "scripted"}}
             return JSONResponse(body, status_code=reply.status, headers=reply.headers)

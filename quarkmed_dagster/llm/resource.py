@@ -1,0 +1,57 @@
+"""Dagster resource that builds gateways (resource key ``llm``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from quarkmed_dagster.llm.budget import Budget
+from quarkmed_dagster.llm.cache import CallCache
+from quarkmed_dagster.llm.config import Profile, RoleModel, load_profile
+from quarkmed_dagster.llm.gateway import LiteLLMGateway
+from quarkmed_dagster.settings import get_settings
+from quarkmed_dagster.warehouse import Warehouse
+
+
+class LLMGatewayResource(dg.ConfigurableResource):
+    """Model profile, call cache and call log; ``gateway(run_label)`` per asset run."""
+
+    models_config: str
+    profile: str = "baseline"
+    cache_path: str
+    warehouse_path: str | None = None
+    max_calls: int | None = None
+    max_tokens: int | None = None
+    max_cost_usd: float | None = None
+
+    _cache: CallCache | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls) -> LLMGatewayResource:
+        s = get_settings()
+        return cls(
+            models_config=str(s.models_config),
+            profile=s.model_profile,
+            cache_path=str(s.cache_dir / "llm_calls.sqlite"),
+            warehouse_path=str(s.warehouse),
+            max_calls=s.budget_max_calls,
+            max_tokens=s.budget_max_tokens,
+            max_cost_usd=s.budget_max_cost_usd,
+        )
+
+    def load_profile(self) -> Profile:
+        return load_profile(self.models_config, self.profile)
+
+    def role_models(self, role: str) -> tuple[RoleModel, ...]:
+        return self.load_profile().models(role)
+
+    def gateway(self, run_label: str) -> LiteLLMGateway:
+        if self._cache is None:
+            self._cache = CallCache(Path(self.cache_path))
+        warehouse = Warehouse(self.warehouse_path) if self.warehouse_path else None
+        budget = Budget(self.max_calls, self.max_tokens, self.max_cost_usd)
+        return LiteLLMGateway(
+            self.load_profile(), run_label, cache=self._cache, warehouse=warehouse, budget=budget
+        )
