@@ -76,6 +76,10 @@ class _Failure(Exception):
         self.error_class, self.message, self.attempts = error_class, message, attempts
 
 
+class _OverBudget(Exception):
+    pass
+
+
 def _retryable(exc: BaseException) -> bool:
     import litellm
 
@@ -184,10 +188,6 @@ class LiteLLMGateway:
         self, request: CallRequest, key: str, meter: BudgetMeter, throttles: dict[str, _Throttle]
     ) -> tuple[CallResult, str | None]:
         base = CallResult(cache_key=key, role=request.role, model=request.model, status="failed")
-        if not meter.try_start():
-            message = f"run budget exhausted ({meter.exhausted})"
-            return replace(base, status="over_budget", error_class="BudgetExceeded",
-                           error_message=message), None  # fmt: skip
         deployment = self.profile.deployment(request.model)
         throttle = throttles.get(deployment.key)
         if throttle is None:
@@ -210,6 +210,10 @@ class LiteLLMGateway:
                     except InvalidOutput as second:
                         raise _Failure("InvalidOutput", str(second), usage[3]) from None
             result = replace(base, status="ok", text=text, parsed=parsed)
+        except _OverBudget:
+            message = f"run budget exhausted ({meter.exhausted})"
+            return replace(base, status="over_budget", error_class="BudgetExceeded",
+                           error_message=message), None  # fmt: skip
         except _Failure as failure:
             result = replace(base, error_class=failure.error_class,
                              error_message=scrub(failure.message, self.secrets))  # fmt: skip
@@ -252,6 +256,9 @@ class LiteLLMGateway:
                 async with throttle.semaphore:
                     await throttle.pace()
                     if usage[4] is None:
+                        # Budgets are checked when a call really starts, not when queued.
+                        if not meter.try_start():
+                            raise _OverBudget
                         usage[4] = time.monotonic()
                     response = await litellm.acompletion(
                         model=request.model,
@@ -261,6 +268,8 @@ class LiteLLMGateway:
                         num_retries=0,
                         **kwargs,
                     )
+            except _OverBudget:
+                raise
             except Exception as exc:
                 if attempts < deployment.max_attempts and _retryable(exc):
                     cap = min(
@@ -276,7 +285,8 @@ class LiteLLMGateway:
             usage[1] += tokens_out
             usage[2] += cost
             meter.spend(tokens_in + tokens_out, cost)
-            return response.choices[0].message.content
+            # A model (or proxy) echoing a credential must not carry it into cache or log.
+            return scrub(response.choices[0].message.content, self.secrets)
 
 
 def _key_values(profile: Profile) -> list[str]:
