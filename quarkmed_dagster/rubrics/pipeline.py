@@ -159,6 +159,7 @@ def write_rubrics(
                     violations_before_repair=first_problems,
                     violations_after_repair=problems,
                     rejected_items=[item_to_payload(i) for i in outcome.items],
+                    dropped_untraceable=outcome.dropped_untraceable,
                 ),
             )
             outcome.items = []
@@ -170,7 +171,11 @@ def _accept(
     config: RubricConfig,
     versions: dict[str, str],
 ) -> list[str]:
-    """Build and validate items into the outcome; returns the violations (empty = valid)."""
+    """Build and validate items into the outcome; returns the violations (empty = valid).
+
+    Items that cite none of the kept points are dropped first (recorded on the outcome):
+    an item nobody can trace to consensus and evidence never enters a rubric.
+    """
     if raw_items is None:
         outcome.items = []
         return ["rubric writer returned no parseable rubric"]
@@ -183,8 +188,9 @@ def _accept(
         clusters,
         outcome.verifications,
     )
-    outcome.items = items
-    return malformed + validate_items(items, query.is_multi_turn, config.params)
+    outcome.items = [i for i in items if i.cluster_ids]
+    outcome.dropped_untraceable = [i.title for i in items if not i.cluster_ids]
+    return malformed + validate_items(outcome.items, query.is_multi_turn, config.params)
 
 
 def generate_rubrics(

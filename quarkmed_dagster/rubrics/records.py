@@ -119,3 +119,4 @@ class QueryOutcome:
     agreement: float | None = None
     rounds: int = 1
     repaired: bool = False
+    dropped_untraceable: list[str] = field(default_factory=list)

@@ -94,6 +94,8 @@ def _rubric(data: dict[str, Any], repair: bool) -> dict[str, Any]:
     items += [_item("Important", p, "Information Quality") for p in other[:1]]
     if repair or not data["query"].startswith("good"):
         items.append(_item("Highlight", other[1], tag))
+    # an item citing no point (like a generic warning): dropped as untraceable
+    items.append(_item("Pitfall", {"text": "Gives unsafe advice", "point_id": "none"}, "Safety"))
     return {"items": items}
 
 

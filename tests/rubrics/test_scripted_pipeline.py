@@ -115,6 +115,7 @@ def test_scripted_consensus_verification_repair_loop_and_review(
     assert by_text[NOT_FOUND].cluster_id not in item_clusters
     # repair: the first rubric had no Highlight; the repaired one is valid and traceable
     assert good.repaired and good.review is None and len(good.items) == 6
+    assert good.dropped_untraceable == ["Pitfall: Gives unsafe advice"]
     assert {i.tier for i in good.items} == {"Essential", "Important", "Highlight", "Pitfall"}
     assert all(i.evidence_passage_ids == ("p-2",) and i.support_count == 2 for i in good.items)
     # review after a failed repair; no items emitted
