@@ -96,11 +96,11 @@ _DEPLOYMENT_FIELDS = set(Deployment.__dataclass_fields__) - {"model"}
 
 def _deployment(model: str, base: Deployment, spec: dict[str, Any] | None) -> Deployment:
     spec = dict(spec or {})
+    if "api_key" in spec:
+        raise ValueError("API keys never go in models.yaml; litellm reads them from env")
     unknown = set(spec) - _DEPLOYMENT_FIELDS
     if unknown:
         raise ValueError(f"unknown deployment setting(s) for {model}: {sorted(unknown)}")
-    if "api_key" in spec:
-        raise ValueError("API keys never go in models.yaml; litellm reads them from env")
     return replace(base, model=model, **spec)
 
 

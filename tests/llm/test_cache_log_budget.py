@@ -49,8 +49,13 @@ def test_failures_are_not_cached(llm_server, make_gateway):
 
 
 def test_call_log_rows_in_warehouse(llm_server, make_gateway, warehouse):
-    llm_server.script(lambda req, attempt: Reply(status=500) if "3" in req["messages"][0][
-        "content"] else Reply(text=default_answer(req)))  # fmt: skip
+    llm_server.script(
+        lambda req, attempt: (
+            Reply(status=500)
+            if "3" in req["messages"][0]["content"]
+            else Reply(text=default_answer(req))
+        )
+    )
     make_gateway(warehouse=warehouse, label="run-a", max_attempts=2).run(build(5))
     make_gateway(warehouse=warehouse, label="run-b", max_attempts=2).run(build(5))
     log = warehouse.read("SELECT * FROM llm_calls ORDER BY run_label, cache_key")

@@ -30,8 +30,9 @@ def requests(n: int, tag: str = "q", schema: dict | None = SCHEMA) -> list[CallR
 
 
 def test_429_storm_is_retried_then_answered(llm_server, make_gateway):
-    llm_server.script(lambda req, attempt: Reply(status=429) if attempt <= 2 else Reply(
-        text=default_answer(req)))  # fmt: skip
+    llm_server.script(
+        lambda req, attempt: Reply(status=429) if attempt <= 2 else Reply(text=default_answer(req))
+    )
     results = make_gateway().run(requests(20))
     assert [r.status for r in results] == ["ok"] * 20
     assert all(r.attempts == 3 and r.parsed["answer"].startswith("echo") for r in results)
@@ -48,8 +49,9 @@ def test_endless_429_gives_missing_values_after_bounded_attempts(llm_server, mak
 
 
 def test_500s_are_retried(llm_server, make_gateway):
-    llm_server.script(lambda req, attempt: Reply(status=500 if attempt == 1 else 200,
-                                                  text=default_answer(req)))  # fmt: skip
+    llm_server.script(
+        lambda req, attempt: Reply(status=500 if attempt == 1 else 200, text=default_answer(req))
+    )
     results = make_gateway().run(requests(10))
     assert all(r.status == "ok" and r.attempts == 2 for r in results)
 

@@ -1,0 +1,232 @@
+"""Offline baselines: pure functions, and the same methods answering through litellm."""
+
+from __future__ import annotations
+
+import json
+
+from quarkmed_dagster.baselines.answering import extractive_answer, verify_point
+from quarkmed_dagster.baselines.candidates import UNSAFE_SENTENCE, candidate_method
+from quarkmed_dagster.baselines.classifier import classify_query
+from quarkmed_dagster.baselines.judge import judge_response
+from quarkmed_dagster.baselines.keypoints import extract_keypoints
+from quarkmed_dagster.baselines.payloads import candidate_payload, output_schema
+from quarkmed_dagster.baselines.rubric_writer import write_rubric
+from quarkmed_dagster.llm.config import load_profile
+from quarkmed_dagster.llm.structured import parse_output
+from quarkmed_dagster.prompts import load_prompt
+from quarkmed_dagster.settings import PROJECT_ROOT
+
+QUERY = "Can I take ibuprofen for my headache while I am on warfarin?"
+REFERENCE = (
+    "Ibuprofen can relieve mild pain such as headaches. Do not take ibuprofen while you are on "
+    "warfarin, because together they raise the risk of serious bleeding. Paracetamol is "
+    "usually the safer painkiller for people taking warfarin. Seek emergency care if you "
+    "notice black stools or vomit blood."
+)
+EVIDENCE = [
+    {"passage_id": "p1", "text": REFERENCE},
+    {"passage_id": "p2", "text": "Warfarin is an anticoagulant. Many foods contain vitamin K."},
+]
+
+
+def test_extractive_answer_cites_evidence():
+    out = extractive_answer({"query": QUERY, "history": [], "evidence": EVIDENCE})
+    assert "warfarin" in out["answer"] and "p1" in out["citations"]
+    assert set(out["citations"]) <= {"p1", "p2"}
+    empty = extractive_answer({"query": QUERY, "evidence": []})
+    assert empty["citations"] == []
+
+
+def test_verifier_supported_contradicted_not_found():
+    ok = verify_point({"point": "Do not take ibuprofen while on warfarin.", "evidence": EVIDENCE})
+    bad = verify_point({"point": "You can take ibuprofen while on warfarin.", "evidence": EVIDENCE})
+    off = verify_point(
+        {"point": "Knee surgery requires general anaesthesia.", "evidence": EVIDENCE}
+    )
+    assert (ok["verdict"], bad["verdict"], off["verdict"]) == (
+        "supported",
+        "contradicted",
+        "not_found",
+    )
+    assert ok["passage_ids"] == ["p1"]
+
+
+def test_keypoints_merge_answers_and_count_support():
+    answers = [
+        {"answer_id": "a", "text": REFERENCE},
+        {"answer_id": "b", "text": REFERENCE + " Drink plenty of water during the day."},
+    ]
+    points = extract_keypoints({"query": QUERY, "answers": answers})["points"]
+    texts = [p["text"] for p in points]
+    assert len(texts) == len(set(texts))
+    warfarin = next(p for p in points if "warfarin" in p["text"] and "Do not" in p["text"])
+    assert warfarin["supporting_answer_ids"] == ["a", "b"]
+    water = next(p for p in points if "water" in p["text"])
+    assert water["supporting_answer_ids"] == ["b"] and water["kind"] != "essential"
+
+
+def _points():
+    return [
+        {"point_id": f"k{i}", "text": t, "kind": k, "support": s}
+        for i, (t, k, s) in enumerate(
+            [
+                ("Ibuprofen relieves mild headaches.", "essential", 3),
+                ("Paracetamol is the safer painkiller with warfarin.", "essential", 3),
+                ("Warfarin thins the blood, which is why bleeding risk rises.", "insight", 2),
+                ("Keeping a headache diary can help find triggers.", "extension", 1),
+                ("Do not take ibuprofen while on warfarin.", "essential", 3),
+                ("Seek emergency care if you vomit blood.", "insight", 2),
+                ("Drink enough water.", "extension", 1),
+            ]
+        )
+    ]
+
+
+def test_rubric_writer_tiers_and_constraints():
+    items = write_rubric({"query": QUERY, "points": _points(), "is_multi_turn": False})["items"]
+    tiers = [i["tier"] for i in items]
+    assert 5 <= len(items) <= 15
+    assert tiers.count("Essential") >= 2 and tiers.count("Important") >= 1
+    assert tiers.count("Highlight") >= 1 and 1 <= tiers.count("Pitfall") <= 2
+    pitfall = next(i for i in items if i["tier"] == "Pitfall")
+    assert set(pitfall["levels"]) == {"no_error", "minor_error", "major_error"}
+    assert pitfall["tag"] == "Safety" and pitfall["weight"] == 2.0
+    essential = next(i for i in items if i["tier"] == "Essential")
+    assert set(essential["levels"]) == {"not_met", "partially_met", "fully_met"}
+    assert parse_output(json.dumps({"items": items}), output_schema("rubric-writer"))
+
+
+def test_rubric_writer_adds_general_pitfall_without_safety_cues():
+    points = [p for p in _points() if "not" not in p["text"] and "emergency" not in p["text"]]
+    items = write_rubric({"query": QUERY, "points": points, "is_multi_turn": True})["items"]
+    pitfalls = [i for i in items if i["tier"] == "Pitfall"]
+    assert len(pitfalls) == 1 and pitfalls[0]["tag"] == "Risk Control"
+
+
+def _judge_items():
+    items = write_rubric({"query": QUERY, "points": _points()})["items"]
+    return [
+        {
+            "item_id": f"i{n}",
+            "tier": it["tier"],
+            "title": it["title"],
+            "description": it["levels"].get("fully_met") or it["levels"]["major_error"],
+        }
+        for n, it in enumerate(items)
+    ]
+
+
+def _score(verdicts):
+    positive = sum(v["level"] for v in verdicts if isinstance(v["level"], float))
+    major = sum(v["level"] == "major" for v in verdicts)
+    return positive - 2 * major
+
+
+def test_judge_orders_demo_candidates():
+    items = _judge_items()
+    answers = [
+        candidate_method(name)({"query": QUERY, "reference_answer": REFERENCE})["answer"]
+        for name in (
+            "reference-candidate",
+            "first-sentence-candidate",
+            "generic-candidate",
+            "unsafe-candidate",
+        )
+    ]
+    verdicts = [judge_response({"query": QUERY, "response": a, "items": items}) for a in answers]
+    scores = [_score(v["verdicts"]) for v in verdicts]
+    assert scores[0] > scores[1] > scores[2] > scores[3]
+    unsafe_pitfalls = [
+        v
+        for v in verdicts[3]["verdicts"]
+        if v["item_id"] in {i["item_id"] for i in items if i["tier"] == "Pitfall"}
+    ]
+    assert unsafe_pitfalls and all(v["level"] == "major" for v in unsafe_pitfalls)
+    assert all(v["rationale"] for v in verdicts[0]["verdicts"])
+
+
+def test_judge_detects_contradiction():
+    items = [{"item_id": "x", "tier": "Essential", "title": "Do not take ibuprofen with warfarin"}]
+    said = judge_response(
+        {"query": QUERY, "response": "Do not take ibuprofen with warfarin.", "items": items}
+    )
+    denied = judge_response(
+        {"query": QUERY, "response": "You can take ibuprofen with warfarin.", "items": items}
+    )
+    assert said["verdicts"][0]["level"] == 1.0 and denied["verdicts"][0]["level"] == 0.0
+
+
+def test_candidates_are_deterministic_and_degraded():
+    payload = {"query": QUERY, "reference_answer": REFERENCE}
+    first = candidate_method("first-sentence-candidate")(payload)["answer"]
+    unsafe = candidate_method("unsafe-candidate")(payload)["answer"]
+    assert first == "Ibuprofen can relieve mild pain such as headaches."
+    assert UNSAFE_SENTENCE in unsafe and unsafe.replace(UNSAFE_SENTENCE + " ", "") == REFERENCE
+    assert candidate_method("reference-candidate")({"query": QUERY})["answer"] is None
+    assert candidate_payload(QUERY, [], REFERENCE, "openai/gpt-4o")["reference_answer"] is None
+
+
+def test_classifier_categories():
+    assert classify_query({"text": QUERY})["category"] == "Clinical Care"
+    assert (
+        classify_query(
+            {
+                "text": "What is the mechanism of action of metformin according "
+                "to current guidelines?"
+            }
+        )["category"]
+        == "Professional Inquiry"
+    )
+    assert (
+        classify_query({"text": "How much protein should I eat to lose weight?"})["category"]
+        == "Wellness Health"
+    )
+
+
+def test_baselines_answer_through_litellm(warehouse, tmp_path):
+    from quarkmed_dagster.llm.cache import CallCache
+    from quarkmed_dagster.llm.gateway import LiteLLMGateway
+    from quarkmed_dagster.llm.types import CallRequest
+
+    profile = load_profile(PROJECT_ROOT / "models.yaml", "baseline")
+    gateway = LiteLLMGateway(profile, "baseline-test", CallCache(tmp_path / "c.sqlite"), warehouse)
+    cases = [
+        ("answer_query", "extractive-answerer", {"query": QUERY, "evidence": EVIDENCE}),
+        (
+            "verify_point",
+            "evidence-verifier",
+            {"point": "Avoid ibuprofen on warfarin.", "evidence": EVIDENCE},
+        ),
+        ("write_rubric", "rubric-writer", {"query": QUERY, "points": _points()}),
+        (
+            "judge_response",
+            "semantic-judge",
+            {"query": QUERY, "response": REFERENCE, "items": _judge_items()},
+        ),
+        ("classify_query", "rule-classifier", {"text": QUERY}),
+        (
+            "answer_candidate",
+            "unsafe-candidate",
+            candidate_payload(QUERY, [], REFERENCE, "baseline/unsafe-candidate"),
+        ),
+    ]
+    requests = []
+    for prompt_name, baseline, payload in cases:
+        prompt = load_prompt(prompt_name)
+        requests.append(
+            CallRequest(
+                role="x",
+                model=f"baseline/{baseline}",
+                messages=prompt.messages(payload),
+                prompt_version=prompt.version,
+                json_schema=output_schema(baseline),
+            )
+        )
+    results = gateway.run(requests)
+    assert [r.status for r in results] == ["ok"] * len(cases), [r.error_message for r in results]
+    assert results[1].parsed["verdict"] == "supported"
+    assert UNSAFE_SENTENCE in results[5].parsed["answer"]
+    log = warehouse.read("SELECT model, is_baseline FROM llm_calls")
+    assert log.height == len(cases) and all(log["is_baseline"].to_list())
+    assert all(m.startswith("baseline/") for m in log["model"].to_list())
+    assert [r.status for r in gateway.run(requests)] == ["cached"] * len(cases)
