@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from quarkmed_dagster.retrieval.resource import RetrievalResource
 from quarkmed_dagster.settings import get_settings
 from quarkmed_dagster.warehouse import Warehouse
 
@@ -21,4 +22,13 @@ class WarehouseResource(dg.ConfigurableResource):
 
 def build_resources() -> dict[str, object]:
     settings = get_settings()
-    return {"warehouse": WarehouseResource(path=str(settings.warehouse))}
+    return {
+        "warehouse": WarehouseResource(path=str(settings.warehouse)),
+        "retrieval": RetrievalResource(
+            index_dir=str(settings.index_dir),
+            es_url=settings.es_url,
+            es_index_prefix=settings.es_index_prefix,
+            top_k=settings.retrieval_top_k,
+            mode=settings.retrieval_mode,
+        ),
+    }

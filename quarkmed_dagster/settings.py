@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     budget_max_tokens: int | None = None
     budget_max_cost_usd: float | None = None
     retrieval_top_k: int = 8
+    retrieval_mode: str = Field(default="bm25", description="bm25, dense or hybrid")
 
     @property
     def warehouse(self) -> Path:
@@ -64,6 +65,10 @@ class Settings(BaseSettings):
     @property
     def inbox_dir(self) -> Path:
         return self.data_home / "inbox"
+
+    @property
+    def corpus_inbox_dir(self) -> Path:
+        return self.data_home / "corpus_inbox"
 
     @property
     def reports_dir(self) -> Path:

@@ -1,0 +1,210 @@
+"""Stage 2: the versioned knowledge corpus and per-query evidence."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from quarkmed_dagster.checks import suite_check_result
+from quarkmed_dagster.metadata import frame_to_markdown
+from quarkmed_dagster.resources import WarehouseResource
+from quarkmed_dagster.retrieval import build_corpus_from_folders, retrieve_evidence
+from quarkmed_dagster.retrieval.resource import RetrievalResource
+from quarkmed_dagster.settings import get_settings
+from quarkmed_dagster.warehouse import Warehouse, load_sql
+
+KEEP_CORPUS_VERSIONS = 3
+OWNERS = ["team:quarkmed"]
+
+
+def corpus_folders() -> list[Path]:
+    settings = get_settings()
+    return [settings.sample_data_dir / "corpus", settings.corpus_inbox_dir]
+
+
+def current_corpus_version(store: Warehouse) -> str:
+    frame = store.read(load_sql("select_current_corpus_version"))
+    if frame.is_empty():
+        raise dg.Failure("no current corpus version: materialize knowledge_corpus first")
+    return frame.item(0, 0)
+
+
+@dg.asset(
+    group_name="knowledge",
+    kinds={"duckdb", "python"},
+    owners=OWNERS,
+    code_version="knowledge_corpus-v1",
+    description=(
+        "Evidence documents chunked into passages (sentence boundaries, ~100-300 tokens, "
+        "one-sentence overlap) and indexed as one corpus version (hash of the passage set). "
+        "Embedded tantivy index by default; a fresh Elasticsearch index plus an atomic alias "
+        "swap when QUARKMED_ES_URL is set. Sources: bundled MedQuAD sample + corpus_inbox."
+    ),
+)
+def knowledge_corpus(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, retrieval: RetrievalResource
+) -> dg.MaterializeResult:
+    build = build_corpus_from_folders(corpus_folders())
+    if not build.passages:
+        raise dg.Failure(f"no evidence documents found in {corpus_folders()}")
+    retriever = retrieval.retriever()
+    index_name = retriever.build(build.passages, build.version)
+    store = warehouse.get()
+    version = build.version
+    store.replace_rows("documents", build.documents_frame(), ["corpus_version"], [version])
+    store.replace_rows("passages", build.passages_frame(), ["corpus_version"], [version])
+    versions_row = pl.DataFrame(
+        {
+            "corpus_version": [version],
+            "n_documents": [len(build.documents)],
+            "n_passages": [len(build.passages)],
+            "backend": [retriever.name],
+            "index_name": [index_name],
+            "is_current": [True],
+            "built_at": [datetime.now(UTC).replace(tzinfo=None)],
+        }
+    )
+    previous = store.read(load_sql("select_current_corpus_version"))
+    store.upsert_rows("corpus_versions", versions_row, ["corpus_version"])
+    with store.writer() as con:
+        con.execute(load_sql("mark_current_corpus_version"), [version])
+        con.execute(load_sql("delete_stale_corpus_versions"), [KEEP_CORPUS_VERSIONS])
+        con.execute(load_sql("delete_passages_of_dropped_versions"))
+        con.execute(load_sql("delete_documents_of_dropped_versions"))
+    sources = build.documents_frame().group_by("source").len().sort("len", descending=True)
+    context.log.info(f"corpus version {version}: {len(build.passages)} passages on {index_name}")
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(version),
+        metadata={
+            "corpus_version": version,
+            "previous_version": previous.item(0, 0) if previous.height else "none",
+            "backend": retriever.name,
+            "index": index_name,
+            "documents": len(build.documents),
+            "passages": len(build.passages),
+            "dagster/row_count": len(build.passages),
+            "sources": dg.MetadataValue.md(frame_to_markdown(sources)),
+        },
+    )
+
+
+@dg.asset(
+    deps=["queries", knowledge_corpus],
+    group_name="knowledge",
+    kinds={"duckdb", "python"},
+    owners=OWNERS,
+    code_version="query_evidence-v1",
+    description=(
+        "Top-k passages per query from the current corpus version (final user turn plus "
+        "earlier user context for sessions, lay-term expansion) and one evidence fingerprint "
+        "per query: later stages redo a query only when its fingerprint changes."
+    ),
+)
+def query_evidence(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, retrieval: RetrievalResource
+) -> dg.MaterializeResult:
+    store = warehouse.get()
+    version = current_corpus_version(store)
+    retriever = retrieval.retriever()
+    passages = store.read(
+        "SELECT passage_id, content_hash FROM passages WHERE corpus_version = ?", [version]
+    )
+    if not retriever.has_version(version):
+        raise dg.Failure(
+            f"the {retriever.name} index has no corpus version {version}: "
+            "re-materialize knowledge_corpus"
+        )
+    queries = store.read(load_sql("select_evidence_queries"))
+    hashes = dict(zip(passages["passage_id"], passages["content_hash"], strict=True))
+    evidence, fingerprints = retrieve_evidence(
+        queries,
+        retriever,
+        version,
+        hashes,
+        k=retrieval.top_k,
+        mode=retrieval.mode,
+        expand=retrieval.expand_terms,
+    )
+    previous = store.read(
+        "SELECT corpus_version FROM corpus_versions WHERE NOT is_current "
+        "ORDER BY built_at DESC LIMIT 1"
+    )
+    store.replace_rows("query_evidence", evidence, ["corpus_version"], [version])
+    store.replace_rows("evidence_fingerprints", fingerprints, ["corpus_version"], [version])
+    changes = store.read(
+        load_sql("select_fingerprint_changes"),
+        [previous.item(0, 0) if previous.height else "", version],
+    ).row(0, named=True)
+    context.log.info(f"evidence for {queries.height} queries on corpus {version}: {changes}")
+    preview = evidence.head(10).join(
+        store.read(
+            "SELECT passage_id, left(text, 80) AS passage FROM passages WHERE corpus_version = ?",
+            [version],
+        ),
+        on="passage_id",
+        how="left",
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "corpus_version": version,
+            "queries": queries.height,
+            "dagster/row_count": evidence.height,
+            "retriever": f"{retriever.name}:{retrieval.mode}",
+            "k": retrieval.top_k,
+            **{k: int(v) for k, v in changes.items()},
+            "preview": dg.MetadataValue.md(frame_to_markdown(preview)),
+        },
+    )
+
+
+@dg.asset_check(asset=knowledge_corpus, blocking=True, description="GX suite `passages`.")
+def passages_suite(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    store = warehouse.get()
+    frame = store.read(
+        "SELECT p.*, v.is_current AS is_current_version FROM passages p "
+        "JOIN corpus_versions v USING (corpus_version) WHERE v.is_current"
+    )
+    return suite_check_result("passages", frame)
+
+
+@dg.asset_check(asset=query_evidence, blocking=True, description="GX suite `query_evidence`.")
+def query_evidence_suite(
+    warehouse: WarehouseResource, retrieval: RetrievalResource
+) -> dg.AssetCheckResult:
+    store = warehouse.get()
+    version = current_corpus_version(store)
+    summary = store.read(
+        load_sql("select_evidence_check_summary"), [retrieval.top_k, version, version, version]
+    )
+    return suite_check_result("query_evidence", summary)
+
+
+def _folder_fingerprint(folders: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []:
+            stat = path.stat()
+            digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+@dg.sensor(
+    target=[knowledge_corpus],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Rebuilds the corpus when files in the corpus folders change.",
+)
+def corpus_change_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    fingerprint = _folder_fingerprint(corpus_folders())
+    if fingerprint == context.cursor:
+        return dg.SensorResult(skip_reason="corpus folders unchanged", cursor=fingerprint)
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=f"corpus-{fingerprint}")], cursor=fingerprint
+    )
+
+
+SENSORS = [corpus_change_sensor]

@@ -1,0 +1,82 @@
+"""Per-query evidence: search text -> top-k passages -> evidence rows and fingerprints."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import polars as pl
+
+from quarkmed_dagster.retrieval.backend import Retriever
+from quarkmed_dagster.retrieval.formulation import search_text
+from quarkmed_dagster.retrieval.fusion import evidence_fingerprint
+
+EVIDENCE_SCHEMA = {
+    "query_id": pl.String,
+    "corpus_version": pl.String,
+    "rank": pl.Int64,
+    "passage_id": pl.String,
+    "score": pl.Float64,
+    "retriever": pl.String,
+}
+FINGERPRINT_SCHEMA = {
+    "query_id": pl.String,
+    "corpus_version": pl.String,
+    "fingerprint": pl.String,
+    "n_passages": pl.Int64,
+}
+
+
+def _turn_list(value: Any) -> list[dict[str, str]]:
+    if value is None:
+        return []
+    return json.loads(value) if isinstance(value, str) else list(value)
+
+
+def query_search_text(row: dict[str, Any], expand: bool = False) -> str:
+    turns = _turn_list(row.get("turns"))
+    final = row.get("final_user_turn") or (turns[-1]["content"] if turns else "")
+    earlier = [t["content"] for t in turns[:-1] if t.get("role") == "user"]
+    return search_text(final, earlier, expand=expand)
+
+
+def retrieve_evidence(
+    queries: pl.DataFrame,
+    retriever: Retriever,
+    corpus_version: str,
+    content_hashes: dict[str, str],
+    k: int,
+    mode: str = "bm25",
+    expand: bool = False,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Evidence rows (query_id, rank, passage_id, score) and one fingerprint per query."""
+    rows = list(queries.iter_rows(named=True))
+    texts = [query_search_text(row, expand=expand) for row in rows]
+    results = retriever.search(texts, k, corpus_version, mode=mode)
+    evidence: list[dict[str, Any]] = []
+    fingerprints: list[dict[str, Any]] = []
+    for row, hits in zip(rows, results, strict=True):
+        for rank, hit in enumerate(hits, start=1):
+            evidence.append(
+                {
+                    "query_id": row["query_id"],
+                    "corpus_version": corpus_version,
+                    "rank": rank,
+                    "passage_id": hit.passage_id,
+                    "score": hit.score,
+                    "retriever": f"{retriever.name}:{hit.retriever}",
+                }
+            )
+        pairs = [(h.passage_id, content_hashes.get(h.passage_id, "")) for h in hits]
+        fingerprints.append(
+            {
+                "query_id": row["query_id"],
+                "corpus_version": corpus_version,
+                "fingerprint": evidence_fingerprint(pairs),
+                "n_passages": len(hits),
+            }
+        )
+    return (
+        pl.DataFrame(evidence, schema=EVIDENCE_SCHEMA),
+        pl.DataFrame(fingerprints, schema=FINGERPRINT_SCHEMA),
+    )

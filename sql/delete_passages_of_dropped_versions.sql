@@ -1,0 +1,1 @@
+DELETE FROM passages WHERE corpus_version NOT IN (SELECT corpus_version FROM corpus_versions)

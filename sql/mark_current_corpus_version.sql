@@ -1,0 +1,1 @@
+UPDATE corpus_versions SET is_current = (corpus_version = ?)
