@@ -1,7 +1,5 @@
 """Stage 2: the versioned knowledge corpus and per-query evidence."""
 
-from __future__ import annotations
-
 import hashlib
 from datetime import UTC, datetime
 from pathlib import Path

@@ -1,0 +1,88 @@
+"""The corpus and evidence assets materialize through Dagster on the embedded backend."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from assets.evidence import knowledge_corpus, passages_suite, query_evidence, query_evidence_suite
+from quarkmed_dagster.resources import WarehouseResource
+from quarkmed_dagster.retrieval.resource import RetrievalResource
+from quarkmed_dagster.settings import get_settings
+from quarkmed_dagster.warehouse import Warehouse
+from tests.retrieval.helpers import insert_queries
+
+SESSIONS = {
+    "q-single": [{"role": "user", "content": "What are the treatments for type 2 diabetes?"}],
+    "q-session": [
+        {"role": "user", "content": "My father was diagnosed with Parkinson's disease."},
+        {"role": "assistant", "content": "I'm sorry to hear that. How can I help?"},
+        {"role": "user", "content": "What treatments are available for him?"},
+    ],
+}
+
+
+@pytest.fixture()
+def data_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("QUARKMED_DATA_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    yield tmp_path / "home"
+    get_settings.cache_clear()
+
+
+def _materialize(store: Warehouse, index_dir) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [knowledge_corpus, query_evidence, passages_suite, query_evidence_suite],
+        resources={
+            "warehouse": WarehouseResource(path=str(store.path)),
+            "retrieval": RetrievalResource(index_dir=str(index_dir), top_k=5),
+        },
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+
+
+def test_corpus_and_evidence_materialize_with_passing_checks(data_home, tmp_path) -> None:
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.ensure_schema()
+    insert_queries(store, SESSIONS)
+    result = _materialize(store, tmp_path / "index")
+    assert result.success
+    checks = result.get_asset_check_evaluations()
+    assert {c.check_name for c in checks} == {"passages_suite", "query_evidence_suite"}
+    assert all(c.passed for c in checks)
+    evidence = store.read("SELECT query_id, count(*) AS n FROM query_evidence GROUP BY 1")
+    assert dict(evidence.iter_rows()) == {"q-single": 5, "q-session": 5}
+    session_text = store.read(
+        "SELECT lower(string_agg(p.text, ' ')) FROM query_evidence e "
+        "JOIN passages p USING (passage_id, corpus_version) WHERE e.query_id = 'q-session'"
+    ).item()
+    assert "parkinson" in session_text  # the subject named only in the earlier turn
+    version = store.read("SELECT corpus_version FROM corpus_versions WHERE is_current").item()
+    materialization = result.asset_materializations_for_node("knowledge_corpus")[0]
+    assert materialization.tags["dagster/data_version"] == version
+
+
+def test_new_document_makes_a_new_version_and_rerun_keeps_rows(data_home, tmp_path) -> None:
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.ensure_schema()
+    insert_queries(store, SESSIONS)
+    assert _materialize(store, tmp_path / "index").success
+    first = store.read("SELECT corpus_version FROM corpus_versions WHERE is_current").item()
+    assert _materialize(store, tmp_path / "index").success  # same content: same version
+    assert store.count("query_evidence") == 10 and store.count("corpus_versions") == 1
+    inbox = data_home / "corpus_inbox"
+    inbox.mkdir(parents=True)
+    (inbox / "note.txt").write_text(
+        "Metformin is the usual first treatment for type 2 diabetes. Treatments for type 2 "
+        "diabetes also include diet, exercise and weight loss."
+    )
+    assert _materialize(store, tmp_path / "index").success
+    second = store.read("SELECT corpus_version FROM corpus_versions WHERE is_current").item()
+    assert second != first
+    changed = store.read(
+        "SELECT a.query_id FROM evidence_fingerprints a JOIN evidence_fingerprints b "
+        "USING (query_id) WHERE a.corpus_version = ? AND b.corpus_version = ? "
+        "AND a.fingerprint <> b.fingerprint",
+        [first, second],
+    )
+    assert changed["query_id"].to_list() == ["q-single"]
