@@ -1,0 +1,160 @@
+"""Stage 1: query ingestion, one dynamic partition per ingested file (batch)."""
+
+import json
+
+import dagster as dg
+
+from quarkmed_dagster.checks import suite_check_result
+from quarkmed_dagster.ingest.batches import (
+    PARTITIONS_NAME,
+    batch_source,
+    query_files,
+    register_batch,
+)
+from quarkmed_dagster.ingest.pipeline import ingest_file
+from quarkmed_dagster.metadata import frame_to_markdown
+from quarkmed_dagster.resources import WarehouseResource
+from quarkmed_dagster.settings import get_settings
+from quarkmed_dagster.warehouse import Warehouse, load_sql
+
+query_batches_partitions = dg.DynamicPartitionsDefinition(name=PARTITIONS_NAME)
+QUARANTINE_WARN_RATE = 0.10
+BATCH_TABLES = ("queries", "reference_rubrics", "reference_answers", "duplicates")
+
+
+def _known_queries(store: Warehouse, batch_id: str) -> list[tuple[str, str]]:
+    frame = store.read(load_sql("select_known_queries"), [batch_id])
+    return [
+        (qid, "\n".join(t["content"] for t in json.loads(turns)))
+        for qid, turns in frame.iter_rows()
+    ]
+
+
+@dg.asset(
+    partitions_def=query_batches_partitions,
+    group_name="ingestion",
+    kinds={"duckdb", "python"},
+    owners=["team:quarkmed"],
+    code_version="queries-v1",
+    description=(
+        "Real medical questions and multi-turn sessions from one ingested file: validated, "
+        "personal data replaced by typed placeholders, classified (offline rule baseline, "
+        "labelled baseline-rules), exact and near duplicates removed (see `duplicates`), "
+        "rejected rows in `quarantine` with their reason. Also writes the physician "
+        "reference rubrics and reference answers found in the file."
+    ),
+)
+def queries(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    batch_id = context.partition_key
+    store = warehouse.get()
+    path, loader = batch_source(store, batch_id)
+    result = ingest_file(path, batch_id, loader, known_queries=_known_queries(store, batch_id))
+    frames = {
+        "queries": result.queries,
+        "reference_rubrics": result.reference_rubrics,
+        "reference_answers": result.reference_answers,
+        "duplicates": result.duplicates,
+    }
+    for table, frame in frames.items():
+        store.replace_rows(table, frame, ["batch_id"], [batch_id])
+    store.replace_rows("quarantine", result.quarantine, ["stage", "batch_id"], ["ingest", batch_id])
+    with store.writer() as con:
+        con.execute(
+            load_sql("update_ingest_batch_counts"),
+            [
+                result.rows_read,
+                result.queries.height,
+                result.quarantine.height,
+                result.duplicates.height,
+                json.dumps(result.pii_counts, sort_keys=True),
+                batch_id,
+            ],
+        )
+    categories = result.queries.group_by("category").len().sort("category")
+    return dg.MaterializeResult(
+        metadata={
+            "source_file": str(path),
+            "loader": loader,
+            "rows_read": result.rows_read,
+            "dagster/row_count": result.queries.height,
+            "multi_turn_sessions": int(result.queries["is_multi_turn"].sum()),
+            "quarantined": result.quarantine.height,
+            "quarantine_rate": round(result.quarantine_rate, 4),
+            "duplicates_dropped": result.duplicates.height,
+            "reference_rubric_items": result.reference_rubrics.height,
+            "reference_answers": result.reference_answers.height,
+            "pii_replaced": json.dumps(result.pii_counts, sort_keys=True),
+            "categories": dg.MetadataValue.md(frame_to_markdown(categories)),
+            "preview": dg.MetadataValue.md(
+                frame_to_markdown(
+                    result.queries.select("query_id", "category", "n_turns", "final_user_turn"),
+                    max_rows=10,
+                )
+            ),
+        }
+    )
+
+
+@dg.asset_check(asset=queries, blocking=True, description="GX suite `queries` on the batch.")
+def queries_suite(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    frame = warehouse.get().read(load_sql("select_queries_check_frame"), [_partition(context)])
+    return suite_check_result("queries", frame)
+
+
+@dg.asset_check(
+    asset=queries,
+    blocking=False,
+    description=f"Warns when more than {QUARANTINE_WARN_RATE:.0%} of a batch's rows are rejected.",
+)
+def queries_quarantine_rate(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    batch = warehouse.get().read(
+        "SELECT rows_read, quarantined FROM ingest_batches WHERE batch_id = ?",
+        [_partition(context)],
+    )
+    rows_read, quarantined = batch.row(0) if batch.height else (0, 0)
+    rate = (quarantined or 0) / rows_read if rows_read else 0.0
+    return dg.AssetCheckResult(
+        passed=rate <= QUARANTINE_WARN_RATE,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"quarantine_rate": round(rate, 4), "rows_read": rows_read or 0},
+    )
+
+
+def _partition(context: dg.AssetCheckExecutionContext) -> str:
+    partition = context.run.tags.get("dagster/partition")
+    if not partition:
+        raise dg.Failure("the queries checks run per batch: launch them with a partition")
+    return partition
+
+
+@dg.sensor(
+    target=[queries],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Registers new files dropped in the inbox folder as batches and ingests them.",
+)
+def query_inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    settings = get_settings()
+    store = Warehouse(settings.warehouse)
+    store.ensure_schema()
+    known = set(context.instance.get_dynamic_partitions(PARTITIONS_NAME))
+    new = [
+        batch
+        for batch in (register_batch(store, p) for p in query_files(settings.inbox_dir))
+        if batch not in known
+    ]
+    if not new:
+        return dg.SensorResult(skip_reason="no new files in the inbox")
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(partition_key=b, run_key=b) for b in new],
+        dynamic_partitions_requests=[query_batches_partitions.build_add_request(new)],
+    )
+
+
+SENSORS = [query_inbox_sensor]

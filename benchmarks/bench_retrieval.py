@@ -1,0 +1,149 @@
+"""Retrieval benchmark: full MedQuAD answer set, top-10 for 24,674 queries, quality figures.
+
+Targets (2 cores): embedded < 60 s, Elasticsearch < 120 s for indexing + retrieval.
+Quality: MedQuAD questions whose own answer document is the relevant one -> recall@10, MRR.
+Dense and hybrid are measured on a subset (MiniLM int8 costs ~0.1-0.2 s per passage here).
+
+    .venv/bin/python benchmarks/bench_retrieval.py [--es] [--dense-docs 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from quarkmed_dagster.retrieval import EmbeddedIndex, build_corpus
+from quarkmed_dagster.retrieval.documents import medquad_documents, read_jsonl
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+N_QUERIES = 24_674
+
+
+def load_medquad():  # type: ignore[no-untyped-def]
+    records = [r for r in read_jsonl(SHARED / "medquad" / "medquad.jsonl.gz") if r.get("answer")]
+    documents = list(medquad_documents(iter(records)))
+    return records, documents
+
+
+def other_questions() -> list[str]:
+    out = [r["Question"] for r in read_jsonl(SHARED / "kqa" / "questions_w_answers.jsonl")]
+    out += [r["Question"] for r in read_jsonl(SHARED / "kqa" / "questions.jsonl")]
+    out += [
+        r["question"]
+        for r in read_jsonl(SHARED / "medicationqa" / "medicationqa_medinfo2019.jsonl")
+    ]
+    out += [
+        r["question"] for r in read_jsonl(SHARED / "medlfqa" / "healthsearchqa_questions.jsonl")
+    ]
+    with gzip.open(SHARED / "healthbench" / "healthbench_oss_eval_sample500.jsonl.gz", "rt") as f:
+        for line in f.read().split("\n"):
+            if line.strip():
+                out.append(json.loads(line)["prompt"][-1]["content"])
+    return [q for q in out if q]
+
+
+def quality(backend, corpus, labelled, mode="bm25"):  # type: ignore[no-untyped-def]
+    doc_of = {p.passage_id: p.doc_id for p in corpus.passages}
+    results = backend.search([q for q, _ in labelled], 10, corpus.version, mode=mode)
+    hits, rr = 0, 0.0
+    for (_, doc_id), ranking in zip(labelled, results, strict=True):
+        docs = [doc_of[h.passage_id] for h in ranking]
+        if doc_id in docs:
+            hits += 1
+            rr += 1.0 / (docs.index(doc_id) + 1)
+    return hits / len(labelled), rr / len(labelled)
+
+
+def run(backend, name, corpus, queries, labelled) -> None:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    backend.build(corpus.passages, corpus.version)
+    built = time.perf_counter()
+    backend.search(queries, 10, corpus.version)
+    done = time.perf_counter()
+    recall, mrr = quality(backend, corpus, labelled)
+    print(
+        f"{name:<14} index {built - start:6.1f} s  retrieve {len(queries)} x top-10 "
+        f"{done - built:6.1f} s  total {done - start:6.1f} s  recall@10 {recall:.3f}  MRR {mrr:.3f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--es", action="store_true", help="also run against Elasticsearch")
+    parser.add_argument("--dense-docs", type=int, default=300)
+    args = parser.parse_args()
+    records, documents = load_medquad()
+    start = time.perf_counter()
+    corpus = build_corpus(documents)
+    print(
+        f"MedQuAD: {len(documents)} answered documents -> {len(corpus.passages)} passages "
+        f"(chunking {time.perf_counter() - start:.1f} s)"
+    )
+    rng = random.Random(11)
+    by_title = {d.title: d.doc_id for d in documents}
+    labelled = [(r["question"], by_title[r["question"]]) for r in rng.sample(records, 2000)]
+    pool = [r["question"] for r in records] + other_questions()
+    queries = [rng.choice(pool) for _ in range(N_QUERIES)]
+    with tempfile.TemporaryDirectory() as tmp:
+        run(EmbeddedIndex(Path(tmp)), "embedded bm25", corpus, queries, labelled)
+    if args.es:
+        port = "9270"
+        env = {"QUARKMED_ES_PORT": port}  # default 512m heap
+        script = ROOT / "scripts" / "elasticsearch.sh"
+        url = (
+            subprocess.run(
+                ["bash", str(script), "start"],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, **env},
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        try:
+            from quarkmed_dagster.retrieval.elastic import ElasticsearchIndex
+
+            run(
+                ElasticsearchIndex(url, prefix="bench-passages"),
+                "elasticsearch",
+                corpus,
+                queries,
+                labelled,
+            )
+        finally:
+            subprocess.run(["bash", str(script), "stop"], env={**os.environ, **env})
+    subset_docs = rng.sample(documents, args.dense_docs)
+    subset = build_corpus(subset_docs)
+    subset_titles = {d.title for d in subset_docs}
+    subset_labelled = [
+        (q, d)
+        for q, d in ((r["question"], by_title[r["question"]]) for r in records)
+        if q in subset_titles
+    ][:300]
+    with tempfile.TemporaryDirectory() as tmp:
+        index = EmbeddedIndex(Path(tmp), dense=True)
+        start = time.perf_counter()
+        index.build(subset.passages, subset.version)
+        print(
+            f"dense subset: {len(subset.passages)} passages embedded in "
+            f"{time.perf_counter() - start:.1f} s"
+        )
+        for mode in ("bm25", "dense", "hybrid"):
+            recall, mrr = quality(index, subset, subset_labelled, mode=mode)
+            print(
+                f"subset {mode:<7} recall@10 {recall:.3f}  MRR {mrr:.3f}  "
+                f"({len(subset_labelled)} questions)"
+            )
+
+
+if __name__ == "__main__":
+    main()

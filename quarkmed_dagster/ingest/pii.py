@@ -1,0 +1,64 @@
+"""Replace personal data by typed placeholders before anything is stored.
+
+Conservative by design: dates count as birth dates only next to a birth cue, and numbers
+only as phone or id numbers in phone / id shapes, so doses ("500 mg"), blood pressures
+("120/80") and ages survive.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE = (
+    r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}"
+    rf"|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}})"
+)
+_STREET = (
+    r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|"
+    r"terrace|parkway|pkwy|highway|hwy)"
+)
+
+PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("EMAIL", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.I)),
+    (
+        "URL_PERSONAL",
+        re.compile(
+            r"https?://\S+?[?&](?:token|key|auth|session|sid|sig|signature|email|user|uid|"
+            r"patient|id|access_token)=[^\s&]+\S*",
+            re.I,
+        ),
+    ),
+    ("DOB", re.compile(rf"(?:date of birth|d\.?o\.?b\.?|born on|birthday)[:\s]*{_DATE}", re.I)),
+    ("ID_NUMBER", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),  # US SSN shape
+    (
+        "ID_NUMBER",
+        re.compile(
+            r"\b(?:mrn|medical record(?: number)?|patient id|insurance id|member id|"
+            r"passport(?: number)?|nhs number|ssn)[\s:#no.]*[A-Z0-9][A-Z0-9-]{4,}\b",
+            re.I,
+        ),
+    ),
+    ("ID_NUMBER", re.compile(r"\b\d{17}[\dXx]\b")),  # 18-character national id shape
+    (
+        "PHONE",
+        re.compile(
+            r"(?<![\w/])(?:\+?\d{1,3}[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}\b"
+        ),
+    ),
+    ("PHONE", re.compile(r"(?<![\w/])\+\d{1,3}(?:[\s-]?\d{2,4}){3,5}\b")),
+    (
+        "ADDRESS",
+        re.compile(rf"\b\d{{1,5}}\s+(?:[A-Z][a-z]+\s+){{1,3}}{_STREET}\b\.?", re.I),
+    ),
+]
+
+
+def scrub(text: str, counts: Counter[str] | None = None) -> str:
+    """Text with each personal datum replaced by ``[TYPE]``; ``counts`` gets the tallies."""
+    for label, pattern in PATTERNS:
+        text, n = pattern.subn(f"[{label}]", text)
+        if n and counts is not None:
+            counts[label] += n
+    return text

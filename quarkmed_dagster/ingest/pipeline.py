@@ -1,0 +1,201 @@
+"""One file in, one batch of clean tables out; nothing silently dropped.
+
+Order matters: turns are validated and scrubbed first, so every later step (ids,
+duplicates, classification, quarantine) only ever sees scrubbed text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from quarkmed_dagster.ingest.classify import QueryClassifier, RuleClassifier, detect_language
+from quarkmed_dagster.ingest.dedup import Deduplicator
+from quarkmed_dagster.ingest.loaders import LOADERS, detect_loader
+from quarkmed_dagster.ingest.normalize import validate_turns
+from quarkmed_dagster.ingest.pii import scrub
+from quarkmed_dagster.ingest.records import RawQuery, Rejection
+from quarkmed_dagster.ingest.schemas import (
+    DUPLICATE_SCHEMA,
+    QUARANTINE_SCHEMA,
+    QUERY_SCHEMA,
+    REFERENCE_ANSWER_SCHEMA,
+    REFERENCE_RUBRIC_SCHEMA,
+)
+from quarkmed_dagster.llm.types import stable_hash
+
+
+@dataclass
+class IngestResult:
+    batch_id: str
+    queries: pl.DataFrame
+    reference_rubrics: pl.DataFrame
+    reference_answers: pl.DataFrame
+    duplicates: pl.DataFrame
+    quarantine: pl.DataFrame
+    pii_counts: dict[str, int] = field(default_factory=dict)
+    rows_read: int = 0
+
+    @property
+    def quarantine_rate(self) -> float:
+        return self.quarantine.height / self.rows_read if self.rows_read else 0.0
+
+
+@dataclass
+class _Accumulator:
+    batch_id: str
+    source_file: str
+    queries: list[dict] = field(default_factory=list)
+    rubrics: list[dict] = field(default_factory=list)
+    answers: list[dict] = field(default_factory=list)
+    duplicates: list[dict] = field(default_factory=list)
+    quarantine: list[dict] = field(default_factory=list)
+    pii: Counter[str] = field(default_factory=Counter)
+
+    def reject(self, row_number: int, raw: str, reason: str) -> None:
+        self.quarantine.append(
+            {
+                "quarantine_id": stable_hash([self.batch_id, row_number, reason, raw]),
+                "stage": "ingest",
+                "batch_id": self.batch_id,
+                "source_file": self.source_file,
+                "row_number": row_number,
+                "raw_content": scrub(raw, self.pii),
+                "reason": reason,
+            }
+        )
+
+
+def ingest_file(
+    path: Path,
+    batch_id: str,
+    loader_name: str | None = None,
+    known_queries: list[tuple[str, str]] | None = None,
+    classifier: QueryClassifier | None = None,
+    near_duplicate_threshold: float = 0.85,
+) -> IngestResult:
+    """Read, validate, scrub, classify and deduplicate one file (pure: no I/O but reading).
+
+    ``known_queries``: (query_id, text) of queries stored by earlier batches.
+    """
+    loader = LOADERS[loader_name or detect_loader(path)]
+    classifier = classifier or RuleClassifier()
+    dedup = Deduplicator(near_duplicate_threshold)
+    for query_id, text in known_queries or []:
+        dedup.add_known(query_id, text)
+    acc = _Accumulator(batch_id, path.name)
+    seen_source_ids: dict[str, tuple[int, str]] = {}
+    rows_read = 0
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for item in loader(path):
+        rows_read += 1
+        if isinstance(item, Rejection):
+            acc.reject(item.row_number, item.raw, item.reason)
+            continue
+        _accept(item, acc, seen_source_ids, dedup, classifier, now)
+    return IngestResult(
+        batch_id=batch_id,
+        queries=pl.DataFrame(acc.queries, schema=QUERY_SCHEMA),
+        reference_rubrics=pl.DataFrame(acc.rubrics, schema=REFERENCE_RUBRIC_SCHEMA),
+        reference_answers=pl.DataFrame(acc.answers, schema=REFERENCE_ANSWER_SCHEMA),
+        duplicates=pl.DataFrame(acc.duplicates, schema=DUPLICATE_SCHEMA),
+        quarantine=pl.DataFrame(acc.quarantine, schema=QUARANTINE_SCHEMA),
+        pii_counts=dict(acc.pii),
+        rows_read=rows_read,
+    )
+
+
+def _accept(
+    item: RawQuery,
+    acc: _Accumulator,
+    seen_source_ids: dict[str, tuple[int, str]],
+    dedup: Deduplicator,
+    classifier: QueryClassifier,
+    now: datetime,
+) -> None:
+    turns, problem = validate_turns(item.turns)
+    if problem:
+        acc.reject(item.row_number, item.raw, problem)
+        return
+    turns = [{"role": t["role"], "content": scrub(t["content"], acc.pii)} for t in turns]
+    query_id = stable_hash([[t["role"], t["content"]] for t in turns], length=20)
+    if item.source_id is not None:
+        first = seen_source_ids.get(item.source_id)
+        if first is not None and first[1] != query_id:
+            acc.reject(
+                item.row_number,
+                item.raw,
+                f"duplicate id {item.source_id!r} (first used on row {first[0]} with "
+                "different content)",
+            )
+            return
+        seen_source_ids.setdefault(item.source_id, (item.row_number, query_id))
+    full_text = "\n".join(t["content"] for t in turns)
+    match = dedup.check(query_id, full_text)
+    if match is not None:
+        acc.duplicates.append(
+            {
+                "dropped_query_id": match.dropped_id,
+                "surviving_query_id": match.surviving_id,
+                "method": match.method,
+                "similarity": match.similarity,
+                "batch_id": acc.batch_id,
+                "source_file": acc.source_file,
+                "row_number": item.row_number,
+            }
+        )
+        return
+    final_user_turn = next(t["content"] for t in reversed(turns) if t["role"] == "user")
+    dialogue = [t for t in turns if t["role"] != "system"]
+    label = classifier.classify(final_user_turn, len(dialogue))
+    acc.queries.append(
+        {
+            "query_id": query_id,
+            "batch_id": acc.batch_id,
+            "session_id": f"{item.source}:{item.source_id}" if item.source_id else query_id,
+            "turns": json.dumps(turns, ensure_ascii=False),
+            "n_turns": len(dialogue),
+            "is_multi_turn": len(dialogue) > 1,
+            "final_user_turn": final_user_turn,
+            "language": detect_language(final_user_turn),
+            "source": item.source,
+            "source_id": item.source_id,
+            "source_file": acc.source_file,
+            "category": label.category,
+            "category_classifier": label.classifier,
+            "category_confidence": label.confidence,
+            "department": item.department_hint or label.department,
+            "difficulty": label.difficulty,
+            "tags": json.dumps(item.tags),
+            "ingested_at": now,
+        }
+    )
+    for criterion in item.reference_criteria:
+        acc.rubrics.append(
+            {
+                "reference_item_id": stable_hash([query_id, criterion.kind, criterion.criterion]),
+                "query_id": query_id,
+                "source": item.source,
+                "criterion": criterion.criterion,
+                "points": criterion.points,
+                "kind": criterion.kind,
+                "tags": json.dumps(criterion.tags),
+                "batch_id": acc.batch_id,
+            }
+        )
+    for author, text in item.reference_answers:
+        acc.answers.append(
+            {
+                "reference_answer_id": stable_hash([query_id, author, text]),
+                "query_id": query_id,
+                "source": item.source,
+                "author": author,
+                "answer_text": text,
+                "batch_id": acc.batch_id,
+            }
+        )

@@ -1,0 +1,20 @@
+CREATE TABLE IF NOT EXISTS queries (
+    query_id VARCHAR PRIMARY KEY,
+    batch_id VARCHAR NOT NULL,
+    session_id VARCHAR NOT NULL,
+    turns JSON NOT NULL,
+    n_turns INTEGER NOT NULL,
+    is_multi_turn BOOLEAN NOT NULL,
+    final_user_turn VARCHAR NOT NULL,
+    language VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    source_id VARCHAR,
+    source_file VARCHAR,
+    category VARCHAR NOT NULL,
+    category_classifier VARCHAR NOT NULL,
+    category_confidence DOUBLE,
+    department VARCHAR,
+    difficulty VARCHAR NOT NULL,
+    tags JSON,
+    ingested_at TIMESTAMP NOT NULL
+);

@@ -1,0 +1,1 @@
+SELECT query_id, CAST(turns AS VARCHAR) AS turns FROM queries WHERE batch_id <> ?

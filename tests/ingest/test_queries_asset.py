@@ -1,0 +1,53 @@
+"""The queries asset ingests a registered batch through Dagster, idempotently."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from assets.queries import queries, queries_quarantine_rate, queries_suite
+from quarkmed_dagster.ingest.batches import PARTITIONS_NAME, register_batch
+from quarkmed_dagster.resources import WarehouseResource
+from quarkmed_dagster.warehouse import Warehouse
+
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "sample" / "queries"
+
+
+def _run(store: Warehouse, instance: dg.DagsterInstance, batch: str) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [queries, queries_suite, queries_quarantine_rate],
+        partition_key=batch,
+        resources={"warehouse": WarehouseResource(path=str(store.path))},
+        instance=instance,
+    )
+
+
+def test_sample_batches_ingest_with_sessions_and_reference_rubrics(tmp_path) -> None:
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.ensure_schema()
+    instance = dg.DagsterInstance.ephemeral()
+    batches = [
+        register_batch(store, SAMPLES / name)
+        for name in ("healthbench_sample.jsonl", "kqa_sample.jsonl")
+    ]
+    instance.add_dynamic_partitions(PARTITIONS_NAME, batches)
+    for batch in batches:
+        result = _run(store, instance, batch)
+        assert result.success
+        assert all(c.passed for c in result.get_asset_check_evaluations())
+    sessions = store.read(
+        "SELECT count(*) FROM queries WHERE is_multi_turn AND n_turns >= 3"
+    ).item()
+    assert sessions == 15
+    by_source = dict(
+        store.read("SELECT source, count(*) FROM reference_rubrics GROUP BY 1").iter_rows()
+    )
+    assert by_source["healthbench"] > 300 and by_source["kqa"] > 100
+    negatives = store.read("SELECT count(*) FROM reference_rubrics WHERE points < 0").item()
+    assert negatives > 0  # HealthBench penalty criteria are kept with their sign
+    answers = dict(
+        store.read("SELECT author, count(*) FROM reference_answers GROUP BY 1").iter_rows()
+    )
+    assert answers == {"ideal_completion": 40, "physician": 30}
+    before = {t: store.count(t) for t in ("queries", "reference_rubrics", "reference_answers")}
+    assert _run(store, instance, batches[0]).success  # a rerun replaces, never duplicates
+    assert {t: store.count(t) for t in before} == before
