@@ -123,12 +123,7 @@ def main() -> None:
             subprocess.run(["bash", str(script), "stop"], env={**os.environ, **env})
     subset_docs = rng.sample(documents, args.dense_docs)
     subset = build_corpus(subset_docs)
-    subset_titles = {d.title for d in subset_docs}
-    subset_labelled = [
-        (q, d)
-        for q, d in ((r["question"], by_title[r["question"]]) for r in records)
-        if q in subset_titles
-    ][:300]
+    subset_labelled = [(d.title, d.doc_id) for d in subset_docs if d.title]
     with tempfile.TemporaryDirectory() as tmp:
         index = EmbeddedIndex(Path(tmp), dense=True)
         start = time.perf_counter()
