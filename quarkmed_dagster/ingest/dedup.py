@@ -48,15 +48,14 @@ class Deduplicator:
 
     def add_known(self, query_id: str, text: str) -> None:
         """Queries stored by earlier batches: they always survive."""
-        self.check(query_id, text)
+        if dedup_key(text) not in self._exact:
+            self.check(query_id, text)
 
     def check(self, query_id: str, text: str) -> DuplicateMatch | None:
         key = dedup_key(text)
         if key in self._exact:
-            survivor = self._exact[key]
-            return (
-                None if survivor == query_id else DuplicateMatch(query_id, survivor, "exact", 1.0)
-            )
+            # The same id again means the query is already stored (by an earlier batch).
+            return DuplicateMatch(query_id, self._exact[key], "exact", 1.0)
         minhash = self._minhash(text)
         candidates = self._lsh.query(minhash)
         if candidates:
