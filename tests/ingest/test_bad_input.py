@@ -10,7 +10,8 @@ from quarkmed_dagster.ingest.pipeline import ingest_file
 
 
 def _user(text: str) -> dict:
-    return {"prompt": [{"role": "user", "content": text}], "rubrics": [], "prompt_id": text[:12]}
+    prompt_id = f"id-{len(text)}-{sum(map(ord, text))}"
+    return {"prompt": [{"role": "user", "content": text}], "rubrics": [], "prompt_id": prompt_id}
 
 
 GOOD = [
