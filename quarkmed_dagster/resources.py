@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from quarkmed_dagster.llm.resource import LLMGatewayResource
 from quarkmed_dagster.retrieval.resource import RetrievalResource
 from quarkmed_dagster.settings import get_settings
 from quarkmed_dagster.warehouse import Warehouse
@@ -24,6 +25,7 @@ def build_resources() -> dict[str, object]:
     settings = get_settings()
     return {
         "warehouse": WarehouseResource(path=str(settings.warehouse)),
+        "llm": LLMGatewayResource.from_settings(),
         "retrieval": RetrievalResource(
             index_dir=str(settings.index_dir),
             es_url=settings.es_url,

@@ -1,10 +1,7 @@
-WITH newest AS (
-    SELECT query_id, corpus_version,
-           row_number() OVER (PARTITION BY query_id ORDER BY corpus_version DESC) AS pick
-    FROM evidence_fingerprints
+WITH current_version AS (
+    SELECT corpus_version FROM corpus_versions WHERE is_current ORDER BY built_at DESC LIMIT 1
 )
 SELECT e.query_id, e.corpus_version, e.rank, e.passage_id, p.text
 FROM query_evidence AS e
-JOIN newest AS n
-  ON n.query_id = e.query_id AND n.corpus_version = e.corpus_version AND n.pick = 1
-JOIN passages AS p ON p.passage_id = e.passage_id
+JOIN passages AS p ON p.passage_id = e.passage_id AND p.corpus_version = e.corpus_version
+WHERE e.corpus_version = (SELECT corpus_version FROM current_version)

@@ -10,8 +10,10 @@ evidence first so nothing already cited disappears.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from quarkmed_dagster.rubrics.records import Passage, QueryInput
+from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 Search = Callable[[str, int], list[tuple[str, str]]]
 RRF_K = 60
@@ -42,3 +44,17 @@ def make_deeper(search: Search) -> Callable[[QueryInput, int], list[Passage] | N
         return [*query.evidence, *(Passage(pid, texts[pid]) for pid in extra)][:k]
 
     return deeper
+
+
+def backend_search(retriever: Any, warehouse: Warehouse, corpus_version: str, mode: str) -> Search:
+    """``search(text, k)`` over a retrieval backend (``Retriever.search`` of the retrieval
+    package) with passage texts read from the warehouse."""
+
+    def search(text: str, k: int) -> list[tuple[str, str]]:
+        hits = retriever.search([text], k, corpus_version, mode=mode)[0]
+        ids = [hit.passage_id for hit in hits]
+        frame = warehouse.read(load_sql("select_rubric_deeper_passages"), [corpus_version, ids])
+        texts = dict(zip(frame["passage_id"], frame["text"], strict=True))
+        return [(pid, texts[pid]) for pid in ids if pid in texts]
+
+    return search

@@ -87,16 +87,12 @@ def test_multi_turn_tags_allowed_on_multi_turn_queries():
 
 def test_coverage_stage_stores_rows_per_version(warehouse):
     with warehouse.writer() as con:
-        con.execute("CREATE TABLE IF NOT EXISTS queries (query_id VARCHAR, source VARCHAR)")
         con.execute(
-            "CREATE TABLE IF NOT EXISTS reference_rubrics (query_id VARCHAR, criterion VARCHAR, "
-            "points DOUBLE, source VARCHAR)"
-        )
-        con.execute("INSERT INTO queries VALUES ('q1', 'healthbench')")
-        con.execute(
-            "INSERT INTO reference_rubrics (query_id, criterion, points, source) VALUES "
-            "('q1', 'Advises the user to seek emergency care for chest pain.', 8, 'healthbench'),"
-            "('q1', 'Recommends aspirin to a child.', -6, 'healthbench')"
+            "INSERT INTO reference_rubrics (reference_item_id, query_id, source, criterion, "
+            "points, kind, batch_id) VALUES "
+            "('r1', 'q1', 'healthbench', 'Advises the user to seek emergency care for chest "
+            "pain.', 8, 'criterion', 'b'),"
+            "('r2', 'q1', 'healthbench', 'Recommends aspirin to a child.', -6, 'criterion', 'b')"
         )
         con.execute(
             "INSERT INTO rubric_sets (query_id, rubric_set_version, config_hash, status, "
