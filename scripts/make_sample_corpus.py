@@ -14,7 +14,7 @@ from pathlib import Path
 
 import tantivy
 
-from quarkmed_dagster.retrieval.embedded import query_terms
+from quarkmed_dagster.retrieval.terms import query_terms
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -52,7 +52,8 @@ def main() -> None:
         for question in questions:
             terms = query_terms(question)[:2000]
             if terms:
-                for _, addr in searcher.search(index.parse_query(terms, ["text"]), PER_QUESTION).hits:
+                query = index.parse_query(terms, ["text"])
+                for _, addr in searcher.search(query, PER_QUESTION).hits:
                     chosen[searcher.doc(addr)["row"][0]] = None
     rows = list(chosen)[: TOTAL * 3 // 4]
     rest = [i for i in range(len(records)) if i not in chosen]

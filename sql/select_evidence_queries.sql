@@ -1,3 +1,3 @@
-SELECT query_id, CAST(turns AS VARCHAR) AS turns, final_user_turn
+SELECT query_id, turns, final_user_turn, is_multi_turn
 FROM queries
 ORDER BY query_id

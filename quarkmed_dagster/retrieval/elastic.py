@@ -14,13 +14,13 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from elasticsearch import ApiError, Elasticsearch, helpers
 
 from quarkmed_dagster.retrieval.backend import ModeSearch
-from quarkmed_dagster.retrieval.embedded import query_terms
 from quarkmed_dagster.retrieval.records import (
     Hit,
     IndexBuildError,
     Passage,
     RetrievalBackendError,
 )
+from quarkmed_dagster.retrieval.terms import query_terms
 
 BULK_CHUNK = 500
 SEARCH_BATCH = 100
@@ -136,20 +136,31 @@ class ElasticsearchIndex(ModeSearch):
                 from quarkmed_dagster.embeddings import get_embedder
 
                 vectors = get_embedder().encode([p.text for p in passages])
-            actions = list(self._actions(index, passages, vectors))
             try:
-                for start in range(0, len(actions), BULK_CHUNK):
-                    self._bulk_with_retry(index, actions[start : start + BULK_CHUNK])
-            except (ApiError, TransportConnectionError) as exc:
-                raise IndexBuildError(f"indexing into {index} failed: {exc}") from exc
-            self.client.indices.refresh(index=index)
-            count = self.client.count(index=index)["count"]
-            if count != len({p.passage_id for p in passages}):
-                raise IndexBuildError(f"{index} holds {count} passages, expected {len(passages)}")
-            self.client.indices.put_mapping(index=index, meta={"complete": True})
+                self._fill(index, passages, vectors)
+            except IndexBuildError:
+                # The alias was never moved; drop the half-built index (best effort).
+                self.client.options(ignore_status=(404, 503)).indices.delete(index=index)
+                raise
         self.switch_alias(corpus_version)
         self._prune(keep=index)
         return index
+
+    def _fill(
+        self, index: str, passages: Sequence[Passage], vectors: Sequence[Sequence[float]] | None
+    ) -> None:
+        actions = list(self._actions(index, passages, vectors))
+        try:
+            for start in range(0, len(actions), BULK_CHUNK):
+                self._bulk_with_retry(index, actions[start : start + BULK_CHUNK])
+            self.client.indices.refresh(index=index)
+            count = self.client.count(index=index)["count"]
+        except (ApiError, TransportConnectionError) as exc:
+            raise IndexBuildError(f"indexing into {index} failed: {exc}") from exc
+        expected = len({p.passage_id for p in passages})
+        if count != expected:
+            raise IndexBuildError(f"{index} holds {count} passages, expected {expected}")
+        self.client.indices.put_mapping(index=index, meta={"complete": True})
 
     def switch_alias(self, corpus_version: str) -> None:
         """Point the alias at this version's index in one atomic call."""
@@ -175,15 +186,33 @@ class ElasticsearchIndex(ModeSearch):
         searches: list[dict] = []
         for body in bodies:
             searches.extend([{"index": index}, body])
-        response = self._call("search", self.client.msearch, searches=searches)
+        # Documents are stored with _id = passage_id: no _source fetch, trimmed responses.
+        # "status" keeps every response in the list (a filtered-out empty one would shift
+        # the alignment of queries and results).
+        response = self._call(
+            "search",
+            self.client.msearch,
+            searches=searches,
+            filter_path=[
+                "responses.status",
+                "responses.hits.hits._id",
+                "responses.hits.hits._score",
+                "responses.error",
+            ],
+        )
+        items = response.get("responses", [])
+        if len(items) != len(bodies):
+            raise RetrievalBackendError(
+                f"{index}: {len(items)} responses for {len(bodies)} queries"
+            )
         out = []
-        for item in response["responses"]:
+        for item in items:
             if "error" in item:
                 raise RetrievalBackendError(f"search in {index} failed: {item['error']}")
             out.append(
                 [
-                    Hit(h["_source"]["passage_id"], float(h["_score"]), "bm25")
-                    for h in item["hits"]["hits"]
+                    Hit(h["_id"], float(h["_score"]), "bm25")
+                    for h in item.get("hits", {}).get("hits", [])
                 ]
             )
         return out
@@ -196,7 +225,8 @@ class ElasticsearchIndex(ModeSearch):
                 {
                     "query": {"match": {"text": query_terms(t) or "_"}},
                     "size": k,
-                    "_source": ["passage_id"],
+                    "_source": False,
+                    "track_total_hits": False,
                 }
                 for t in texts[start : start + SEARCH_BATCH]
             ]
@@ -219,7 +249,8 @@ class ElasticsearchIndex(ModeSearch):
                         "num_candidates": max(50, k * 5),
                     },
                     "size": k,
-                    "_source": ["passage_id"],
+                    "_source": False,
+                    "track_total_hits": False,
                 }
                 for v in vectors[start : start + SEARCH_BATCH]
             ]

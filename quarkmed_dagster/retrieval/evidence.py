@@ -27,16 +27,21 @@ FINGERPRINT_SCHEMA = {
 }
 
 
-def _turn_list(value: Any) -> list[dict[str, str]]:
+def turn_list(value: Any) -> list[dict[str, str]]:
+    """Turns stored as JSON text or as DuckDB LIST<STRUCT(role, content)> (polars dicts)."""
     if value is None:
         return []
-    return json.loads(value) if isinstance(value, str) else list(value)
+    turns = json.loads(value) if isinstance(value, str) else list(value)
+    return [dict(t) for t in turns if t and t.get("content")]
 
 
 def query_search_text(row: dict[str, Any], expand: bool = False) -> str:
-    turns = _turn_list(row.get("turns"))
-    final = row.get("final_user_turn") or (turns[-1]["content"] if turns else "")
-    earlier = [t["content"] for t in turns[:-1] if t.get("role") == "user"]
+    """Final user turn, plus the earlier user turns of a multi-turn session."""
+    turns = turn_list(row.get("turns"))
+    user_turns = [t["content"] for t in turns if t.get("role") == "user"]
+    final = row.get("final_user_turn") or (user_turns[-1] if user_turns else "")
+    # The final user turn is the last user turn (possibly scrubbed): context is the ones before.
+    earlier = [] if row.get("is_multi_turn") is False else user_turns[:-1]
     return search_text(final, earlier, expand=expand)
 
 

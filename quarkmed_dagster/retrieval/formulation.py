@@ -1,13 +1,17 @@
 """Turn a query (possibly a multi-turn session) into search text.
 
 A follow-up turn often names its subject only earlier in the session ("what about for
-my son?"), so the last earlier user turns are added, shortened, after the final turn.
+my son?"), so the salient terms of the earlier user turns (content words not already in
+the final turn, most recent turn first, capped) are added after the final turn. The final
+turn leads, so it dominates; earlier context only adds the subject the follow-up omits.
 Optional expansion adds clinical terms for common lay phrases.
 """
 
 from __future__ import annotations
 
 import re
+
+from quarkmed_dagster.retrieval.terms import STOPWORDS
 
 LAY_TO_CLINICAL: dict[str, str] = {
     "heart attack": "myocardial infarction",
@@ -30,7 +34,8 @@ LAY_TO_CLINICAL: dict[str, str] = {
     "rash": "dermatitis",
 }
 
-EARLIER_TURN_WORDS = 40
+EARLIER_CONTEXT_TERMS = 30
+_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def expand_terms(text: str) -> str:
@@ -43,15 +48,29 @@ def expand_terms(text: str) -> str:
     return f"{text} {' '.join(extra)}" if extra else text
 
 
+def salient_terms(earlier_user_turns: list[str], final_user_turn: str, limit: int) -> list[str]:
+    """Content words of earlier turns, newest turn first, minus words the final turn has."""
+    seen = {w.lower() for w in _WORD.findall(final_user_turn)}
+    terms: list[str] = []
+    for turn in reversed(earlier_user_turns):
+        for word in _WORD.findall(turn):
+            key = word.lower()
+            if len(key) < 3 or key in STOPWORDS or key in seen or key.isdigit():
+                continue
+            seen.add(key)
+            terms.append(word)
+            if len(terms) >= limit:
+                return terms
+    return terms
+
+
 def search_text(
     final_user_turn: str,
     earlier_user_turns: list[str] | None = None,
     expand: bool = False,
-    earlier_turns_kept: int = 2,
+    context_terms: int = EARLIER_CONTEXT_TERMS,
 ) -> str:
-    parts = [final_user_turn.strip()]
-    for turn in (earlier_user_turns or [])[-earlier_turns_kept:]:
-        words = turn.split()
-        parts.append(" ".join(words[:EARLIER_TURN_WORDS]))
-    text = " ".join(p for p in parts if p)
+    final = final_user_turn.strip()
+    context = salient_terms(earlier_user_turns or [], final, context_terms)
+    text = " ".join([final, *context]).strip()
     return expand_terms(text) if expand else text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -27,8 +28,10 @@ def sample_corpus(n: int = 300):  # type: ignore[no-untyped-def]
     return build_corpus(sample_documents(n))
 
 
-def insert_queries(store: Warehouse, sessions: dict[str, list[dict[str, str]]]) -> None:
-    """Rows shaped like the ingest stage's `queries` table."""
+def insert_queries(
+    store: Warehouse, sessions: dict[str, list[dict[str, str]]], struct_turns: bool = False
+) -> None:
+    """Rows shaped like the ingest stage's `queries` table (turns as JSON text or structs)."""
     rows = []
     for query_id, turns in sessions.items():
         rows.append(
@@ -36,7 +39,7 @@ def insert_queries(store: Warehouse, sessions: dict[str, list[dict[str, str]]]) 
                 "query_id": query_id,
                 "batch_id": "test-batch",
                 "session_id": query_id,
-                "turns": json.dumps(turns),
+                "turns": turns if struct_turns else json.dumps(turns),
                 "n_turns": len(turns),
                 "is_multi_turn": len(turns) > 1,
                 "final_user_turn": turns[-1]["content"],
@@ -49,22 +52,28 @@ def insert_queries(store: Warehouse, sessions: dict[str, list[dict[str, str]]]) 
                 "category_confidence": 0.5,
                 "department": "general",
                 "difficulty": "medium",
+                "tags": "[]",
+                "ingested_at": datetime(2026, 1, 1),
             }
         )
     frame = pl.DataFrame(rows)
     with store.writer() as con:
+        if struct_turns:  # the ingest DDL stores JSON text; this variant stores structs
+            con.execute("DROP TABLE IF EXISTS queries")
         columns = (
             {r[0] for r in con.execute("DESCRIBE queries").fetchall()}
             if _has_queries(con)
             else set()
         )
         if not columns:
+            turns_type = "STRUCT(role VARCHAR, content VARCHAR)[]" if struct_turns else "VARCHAR"
             con.execute(
                 "CREATE TABLE queries (query_id VARCHAR PRIMARY KEY, batch_id VARCHAR, "
-                "session_id VARCHAR, turns VARCHAR, n_turns INTEGER, is_multi_turn BOOLEAN, "
+                f"session_id VARCHAR, turns {turns_type}, n_turns INTEGER, is_multi_turn BOOLEAN, "
                 "final_user_turn VARCHAR, language VARCHAR, source VARCHAR, source_id VARCHAR, "
                 "source_file VARCHAR, category VARCHAR, category_classifier VARCHAR, "
-                "category_confidence DOUBLE, department VARCHAR, difficulty VARCHAR)"
+                "category_confidence DOUBLE, department VARCHAR, difficulty VARCHAR, "
+                "tags VARCHAR, ingested_at TIMESTAMP)"
             )
             columns = set(frame.columns)
         keep = [c for c in frame.columns if c in columns]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 from quarkmed_dagster.retrieval import build_corpus
 from quarkmed_dagster.retrieval.chunking import chunk_document, split_sentences
 from quarkmed_dagster.retrieval.documents import make_document
+from quarkmed_dagster.retrieval.evidence import query_search_text
 from quarkmed_dagster.retrieval.formulation import search_text
 from quarkmed_dagster.retrieval.fusion import evidence_fingerprint, reciprocal_rank_fusion
 from quarkmed_dagster.retrieval.records import Hit
@@ -68,5 +70,23 @@ def test_rrf_rewards_agreement() -> None:
 
 def test_session_search_text_keeps_earlier_user_context() -> None:
     text = search_text("What dose is safe for him?", ["My son is 4 and has a high fever."])
-    assert "fever" in text and text.startswith("What dose")
+    assert "fever" in text and text.startswith("What dose is safe for him?")
+    assert " and " not in text and " has " not in text  # function words are not salient
     assert "hypertension" in search_text("high blood pressure at night", expand=True)
+    assert search_text("Is ibuprofen safe?", []) == "Is ibuprofen safe?"
+
+
+def test_query_rows_with_json_or_struct_turns_give_the_same_search_text() -> None:
+    turns = [
+        {"role": "user", "content": "I have had migraines for years."},
+        {"role": "assistant", "content": "Tell me more about your triptan prescription."},
+        {"role": "user", "content": "Can I take it while pregnant?"},
+    ]
+    as_json = {"turns": json.dumps(turns), "final_user_turn": turns[-1]["content"]}
+    as_structs = {"turns": turns, "final_user_turn": turns[-1]["content"], "is_multi_turn": True}
+    text = query_search_text(as_json)
+    assert text == query_search_text(as_structs)
+    assert text.startswith("Can I take it while pregnant?") and "migraines" in text
+    assert "triptan" not in text  # assistant turns are not the user's context
+    single = {"turns": turns[-1:], "final_user_turn": turns[-1]["content"], "is_multi_turn": False}
+    assert query_search_text(single) == "Can I take it while pregnant?"

@@ -43,6 +43,12 @@ def test_indexes_and_searches_real_passages(es_index: ElasticsearchIndex) -> Non
         for d, hits in zip(corpus.documents[:40], results, strict=True)
     )
     assert found >= 32
+    # A query with no match in the middle of a batch keeps results aligned with queries.
+    batch = es_index.search(["diabetes", "zzqxv wqxzz", "asthma"], 5, corpus.version)
+    assert batch[1] == [] and batch[0] and batch[2]
+    text_of = {p.passage_id: p.text.lower() for p in corpus.passages}
+    assert "diabetes" in text_of[batch[0][0].passage_id]
+    assert "asthma" in text_of[batch[2][0].passage_id]
 
 
 def test_es_and_embedded_bm25_agree(es_index: ElasticsearchIndex, tmp_path) -> None:
@@ -102,6 +108,10 @@ def test_failed_build_leaves_alias_untouched(es_index: ElasticsearchIndex) -> No
         es_index.build(bad.passages, bad.version)
     assert es_index.current_version() == good.version
     assert not es_index.has_version(bad.version)
+    assert not es_index.client.indices.exists(index=es_index.index_name(bad.version))
+    # The old version still serves searches through the alias.
+    hits = es_index.search([good.documents[0].title], 3, good.version)[0]
+    assert hits and es_index.client.count(index=es_index.alias)["count"] == len(good.passages)
 
 
 def test_unreachable_server_names_url_and_remedy() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dagster as dg
+import polars as pl
 import pytest
 
 from assets.evidence import knowledge_corpus, passages_suite, query_evidence, query_evidence_suite
@@ -41,10 +42,13 @@ def _materialize(store: Warehouse, index_dir) -> dg.ExecuteInProcessResult:
     )
 
 
-def test_corpus_and_evidence_materialize_with_passing_checks(data_home, tmp_path) -> None:
+@pytest.mark.parametrize("struct_turns", [False, True], ids=["json-turns", "struct-turns"])
+def test_corpus_and_evidence_materialize_with_passing_checks(
+    data_home, tmp_path, struct_turns: bool
+) -> None:
     store = Warehouse(tmp_path / "w.duckdb")
     store.ensure_schema()
-    insert_queries(store, SESSIONS)
+    insert_queries(store, SESSIONS, struct_turns=struct_turns)
     result = _materialize(store, tmp_path / "index")
     assert result.success
     checks = result.get_asset_check_evaluations()
@@ -60,6 +64,12 @@ def test_corpus_and_evidence_materialize_with_passing_checks(data_home, tmp_path
     version = store.read("SELECT corpus_version FROM corpus_versions WHERE is_current").item()
     materialization = result.asset_materializations_for_node("knowledge_corpus")[0]
     assert materialization.tags["dagster/data_version"] == version
+    assert materialization.metadata["corpus_version"].value == version
+    # Downstream stages read evidence text through the view: current version, rank order.
+    view = store.read("SELECT * FROM query_evidence_text ORDER BY query_id, rank")
+    assert view.height == 10 and view["text"].null_count() == 0
+    assert set(view["corpus_version"]) == {version} and view["fingerprint"].null_count() == 0
+    assert view.filter(pl.col("query_id") == "q-single")["rank"].to_list() == [1, 2, 3, 4, 5]
 
 
 def test_new_document_makes_a_new_version_and_rerun_keeps_rows(data_home, tmp_path) -> None:
