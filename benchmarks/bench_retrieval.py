@@ -103,6 +103,10 @@ def main() -> None:
     labelled = [(q, by_title[q]) for q in rng.sample(questions, 2000)]
     pool = [r["question"] for r in records] + other_questions()
     queries = [rng.choice(pool) for _ in range(N_QUERIES)]
+    print(
+        f"queries: {len(queries)} drawn from {len(pool)} real questions "
+        f"({len(set(queries))} distinct texts; backends search each distinct text once)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         run(EmbeddedIndex(Path(tmp)), "embedded bm25", corpus, queries, labelled)
     if args.es:

@@ -35,6 +35,11 @@ class ModeSearch:
     def search(
         self, texts: Sequence[str], k: int, corpus_version: str, mode: str = "bm25"
     ) -> list[list[Hit]]:
+        """Top-k hits per text; repeated texts (common in query sets) are searched once."""
+        unique = list(dict.fromkeys(texts))
+        if len(unique) < len(texts):
+            found = dict(zip(unique, self.search(unique, k, corpus_version, mode), strict=True))
+            return [list(found[t]) for t in texts]
         if mode == "bm25":
             return self.search_bm25(texts, k, corpus_version)
         if mode == "dense":

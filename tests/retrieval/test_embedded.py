@@ -34,6 +34,17 @@ def test_rebuilding_an_existing_version_is_a_no_op(tmp_path) -> None:
     assert (tmp_path / corpus.version / "COMPLETE").stat().st_mtime_ns == marker
 
 
+def test_repeated_queries_get_identical_results_in_order(tmp_path) -> None:
+    corpus = sample_corpus(80)
+    index = EmbeddedIndex(tmp_path)
+    index.build(corpus.passages, corpus.version)
+    texts = ["kidney stones", "asthma in children", "kidney stones", "?!", "asthma in children"]
+    results = index.search(texts, 4, corpus.version)
+    singles = [index.search([t], 4, corpus.version)[0] for t in texts]
+    assert results == singles
+    assert results[0] == results[2] and results[3] == [] and results[0] != results[1]
+
+
 def test_query_syntax_in_user_text_is_harmless(tmp_path) -> None:
     corpus = sample_corpus(50)
     index = EmbeddedIndex(tmp_path)

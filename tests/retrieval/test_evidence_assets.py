@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import polars as pl
 import pytest
+from elasticsearch import Elasticsearch
 
 from assets.evidence import knowledge_corpus, passages_suite, query_evidence, query_evidence_suite
 from quarkmed_dagster.resources import WarehouseResource
@@ -31,14 +32,17 @@ def data_home(tmp_path, monkeypatch):
     get_settings.cache_clear()
 
 
-def _materialize(store: Warehouse, index_dir) -> dg.ExecuteInProcessResult:
+def _materialize(
+    store: Warehouse, index_dir, raise_on_error: bool = True, **retrieval: object
+) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [knowledge_corpus, query_evidence, passages_suite, query_evidence_suite],
         resources={
             "warehouse": WarehouseResource(path=str(store.path)),
-            "retrieval": RetrievalResource(index_dir=str(index_dir), top_k=5),
+            "retrieval": RetrievalResource(index_dir=str(index_dir), top_k=5, **retrieval),
         },
         instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=raise_on_error,
     )
 
 
@@ -96,3 +100,51 @@ def test_new_document_makes_a_new_version_and_rerun_keeps_rows(data_home, tmp_pa
         [first, second],
     )
     assert changed["query_id"].to_list() == ["q-single"]
+
+
+@pytest.mark.elasticsearch
+def test_same_assets_on_elasticsearch_agree_with_embedded(
+    data_home, tmp_path, elasticsearch_url: str
+) -> None:
+    prefix = "qm-test-assets"
+    client = Elasticsearch(elasticsearch_url)
+    client.options(ignore_status=404).indices.delete(index=f"{prefix}-*")
+    try:
+        on_es = Warehouse(tmp_path / "es.duckdb")
+        on_es.ensure_schema()
+        insert_queries(on_es, SESSIONS)
+        result = _materialize(
+            on_es, tmp_path / "unused", es_url=elasticsearch_url, es_index_prefix=prefix
+        )
+        assert result.success and all(c.passed for c in result.get_asset_check_evaluations())
+        row = on_es.read("SELECT * FROM corpus_versions WHERE is_current").row(0, named=True)
+        assert row["backend"] == "elasticsearch"
+        assert sorted(client.indices.get_alias(name=prefix)) == [row["index_name"]]
+        assert row["index_name"] == f"{prefix}-{row['corpus_version']}"
+        embedded = Warehouse(tmp_path / "embedded.duckdb")
+        embedded.ensure_schema()
+        insert_queries(embedded, SESSIONS)
+        assert _materialize(embedded, tmp_path / "index").success
+        sql = "SELECT query_id, passage_id, retriever FROM query_evidence"
+        es_rows, local_rows = on_es.read(sql), embedded.read(sql)
+        assert set(es_rows["retriever"]) == {"elasticsearch:bm25"}
+        for query_id in SESSIONS:
+            a = set(es_rows.filter(pl.col("query_id") == query_id)["passage_id"])
+            b = set(local_rows.filter(pl.col("query_id") == query_id)["passage_id"])
+            assert len(a & b) >= 3, query_id
+    finally:
+        client.options(ignore_status=404).indices.delete(index=f"{prefix}-*")
+
+
+def test_unreachable_elasticsearch_fails_the_asset_with_url_and_remedy(data_home, tmp_path) -> None:
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.ensure_schema()
+    insert_queries(store, SESSIONS)
+    result = _materialize(
+        store, tmp_path / "index", raise_on_error=False, es_url="http://127.0.0.1:9"
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = str(failure.event_specific_data.error)
+    assert "http://127.0.0.1:9" in message and "scripts/elasticsearch.sh" in message
+    assert store.count("corpus_versions") == 0  # nothing recorded for a failed build
