@@ -17,12 +17,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from quarkmed_dagster import settings as _settings  # noqa: F401  (offline cost map first)
 from quarkmed_dagster.llm.cache import CallCache
 from quarkmed_dagster.llm.config import parse_profile
 from quarkmed_dagster.llm.gateway import LiteLLMGateway
+from quarkmed_dagster.llm.parallel import start_workers
 from quarkmed_dagster.llm.testing_server import free_port, wait_until_listening
 from quarkmed_dagster.llm.types import CallRequest
 
@@ -34,6 +36,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--concurrency", type=int, default=128)
+    parser.add_argument("--processes", type=int, default=2, help="gateway processes")
     args = parser.parse_args()
 
     port = free_port()
@@ -70,7 +73,16 @@ def main() -> None:
         )
         with tempfile.TemporaryDirectory() as tmp:
             cache = CallCache(Path(tmp) / "calls.sqlite")
-            gateway = LiteLLMGateway(profile, "bench", cache=cache, estimate_above=10**9)
+            gateway = LiteLLMGateway(
+                profile,
+                "bench",
+                cache=cache,
+                estimate_above=10**9,
+                processes=args.processes,
+                parallel_min_calls=1000,
+            )
+            if args.processes > 1:
+                start_workers(args.processes - 1)
             stamp = time.time_ns()
             requests = [
                 CallRequest(
@@ -82,7 +94,8 @@ def main() -> None:
                 )
                 for i in range(args.calls)
             ]
-            gateway.run(requests[:200])  # warm-up: imports, HTTP client pool
+            warm = [replace(r, prompt_version="warm-up") for r in requests[:200]]
+            gateway.run(warm)  # warm-up: HTTP client pool
             started = time.perf_counter()
             results = gateway.run(requests)
             wall = time.perf_counter() - started
@@ -92,7 +105,7 @@ def main() -> None:
                 f"calls: {args.calls} (+200 warm-up), concurrency {args.concurrency}, "
                 f"server latency {args.latency * 1000:.0f} ms"
             )
-            print(f"status: {gateway.last_summary.by_status}")
+            print(f"gateway processes: {args.processes}; status: {gateway.last_summary.by_status}")
             print(f"throughput: {len(results) / wall:.1f} calls/s (wall {wall:.2f} s)")
             if added:
                 p99 = added[min(len(added) - 1, int(0.99 * len(added)))]

@@ -23,6 +23,21 @@ class Budget:
     max_tokens: int | None = None
     max_cost_usd: float | None = None
 
+    def split(self, n: int) -> list[Budget]:
+        """n shares whose sums equal this budget (for worker processes)."""
+
+        def share(value: int | None, i: int) -> int | None:
+            return None if value is None else value // n + (1 if i < value % n else 0)
+
+        return [
+            Budget(
+                share(self.max_calls, i),
+                share(self.max_tokens, i),
+                None if self.max_cost_usd is None else self.max_cost_usd / n,
+            )
+            for i in range(n)
+        ]
+
 
 @dataclass
 class BudgetMeter:

@@ -62,6 +62,6 @@ def log_row(
 
 
 def log_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    # Last row wins when a run label repeats a request (same call_id).
+    # A request repeated within a run shares its call_id: the row of the real call wins.
     frame = pl.DataFrame(rows, schema=SCHEMA)
-    return frame.unique(subset=["call_id"], keep="last", maintain_order=True)
+    return frame.unique(subset=["call_id"], keep="first", maintain_order=True)

@@ -85,6 +85,19 @@ class Profile:
             return found
         return replace(self.defaults, model=model)
 
+    def split(self, n: int) -> Profile:
+        """Each deployment's concurrency and rpm divided over n worker processes."""
+
+        def part(d: Deployment) -> Deployment:
+            rpm = d.rpm / n if d.rpm else d.rpm
+            return replace(d, concurrency=max(1, -(-d.concurrency // n)), rpm=rpm)
+
+        return replace(
+            self,
+            defaults=part(self.defaults),
+            deployments={m: part(d) for m, d in self.deployments.items()},
+        )
+
     def with_deployment(self, model: str, **overrides: Any) -> Profile:
         """A copy with one deployment changed (tests, benchmarks)."""
         updated = replace(self.deployment(model), **overrides)

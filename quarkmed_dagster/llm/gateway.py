@@ -14,6 +14,7 @@ import logging
 import random
 import sys
 import time
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -101,7 +102,8 @@ class LiteLLMGateway:
         budget: Budget | None = None,
         secrets: Iterable[str] = (),
         estimate_above: int = 200,
-        log_flush_every: int = 5000,
+        processes: int = 1,
+        parallel_min_calls: int = 1000,
     ) -> None:
         register_baselines()
         _quiet_litellm()
@@ -109,7 +111,10 @@ class LiteLLMGateway:
         self.cache, self.warehouse = cache, warehouse
         self.budget = budget or Budget()
         self.secrets = tuple(s for s in (*secrets, *_key_values(profile)) if s)
-        self.estimate_above, self.log_flush_every = estimate_above, log_flush_every
+        self.estimate_above = estimate_above
+        # Large runs can be sharded over worker processes: litellm costs ~5 ms of CPU per
+        # call, so one process tops out near 200 calls/s whatever the concurrency.
+        self.processes, self.parallel_min_calls = max(1, processes), parallel_min_calls
         self.last_summary: RunSummary | None = None
         self.last_estimate: Estimate | None = None
         self._pending_log: list[dict[str, Any]] = []
@@ -138,43 +143,87 @@ class LiteLLMGateway:
         requests = [self.normalise(r) for r in requests]
         keys = [r.cache_key for r in requests]
         hits = self.cache.get_many(keys) if self.cache else {}
-        live = sum(1 for k in keys if k not in hits)
-        if live >= self.estimate_above:
+        unique: dict[str, CallRequest] = {}
+        for key, request in zip(keys, requests, strict=True):
+            if key not in hits:
+                unique.setdefault(key, request)  # a request repeated in one run is called once
+        if len(unique) >= self.estimate_above:
             self.last_estimate = estimate(requests, set(hits))
             print(
                 f"[llm gateway {self.run_label}] {self.last_estimate.describe()}", file=sys.stderr
             )
-        meter = BudgetMeter(self.budget)
-        throttles: dict[str, _Throttle] = {}
-        inflight: dict[str, asyncio.Future[CallResult]] = {}
-        results: list[CallResult | None] = [None] * len(requests)
-
-        async def one(index: int, request: CallRequest) -> None:
-            key = keys[index]
+        executed, exhausted = await self._run_live(list(unique.values()))
+        results: list[CallResult] = []
+        seen: set[str] = set()
+        for key, request in zip(keys, requests, strict=True):
+            raw = None
             if key in hits:
-                result, raw = hits[key], None
-            elif key in inflight:  # same request twice in one run: call once
-                result, raw = await asyncio.shield(inflight[key]), None
-                result = replace(result, status="cached", cost_usd=0.0) if result.ok else result
+                result = hits[key]
             else:
-                future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
-                inflight[key] = future
-                result, raw = await self._execute(request, key, meter, throttles)
-                future.set_result(result)
-            results[index] = result
+                result, raw = executed[key]
+                if key in seen:
+                    raw = None
+                    if result.ok:
+                        result = replace(result, status="cached", cost_usd=0.0, attempts=0)
+                seen.add(key)
+            results.append(result)
             self._pending_log.append(log_row(self.run_label, request, result, raw))
-            if len(self._pending_log) >= self.log_flush_every:
-                await asyncio.to_thread(self.flush_log)
+        await asyncio.to_thread(self.flush_log)
+        self.last_summary = _summary(self.run_label, results, exhausted, time.monotonic() - started)
+        if exhausted:
+            log.warning("llm gateway %s stopped by budget (%s)", self.run_label, exhausted)
+        return results
 
-        try:
-            await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
-        finally:
-            await asyncio.to_thread(self.flush_log)
-        done = [r for r in results if r is not None]
-        self.last_summary = _summary(self.run_label, done, meter, time.monotonic() - started)
-        if meter.exhausted:
-            log.warning("llm gateway %s stopped by budget (%s)", self.run_label, meter.exhausted)
-        return done
+    async def _run_live(
+        self, requests: list[CallRequest]
+    ) -> tuple[dict[str, tuple[CallResult, str | None]], str | None]:
+        """Execute uncached requests: in this process, or sharded over worker processes."""
+        n = self.processes if len(requests) >= self.parallel_min_calls else 1
+        if n <= 1:
+            meter = BudgetMeter(self.budget)
+            return await self.run_shard(requests, self.profile, meter), meter.exhausted
+        from quarkmed_dagster.llm.parallel import ShardJob, run_remote
+
+        profile, budgets = self.profile.split(n), self.budget.split(n)
+        meter = BudgetMeter(budgets[0])
+        cache_path = str(self.cache.path) if self.cache else None
+        jobs = [
+            ShardJob(profile, self.run_label, cache_path, budgets[i], self.secrets, requests[i::n])
+            for i in range(1, n)
+        ]
+        local = self.run_shard(requests[0::n], profile, meter)
+        parts = await asyncio.gather(local, *(run_remote(job, n - 1) for job in jobs))
+        executed = dict(parts[0])
+        reasons = [meter.exhausted]
+        for shard, reason in parts[1:]:
+            executed.update(shard)
+            reasons.append(reason)
+        return executed, next((r for r in reasons if r), None)
+
+    async def run_shard(
+        self, requests: list[CallRequest], profile: Profile, meter: BudgetMeter
+    ) -> dict[str, tuple[CallResult, str | None]]:
+        throttles: dict[str, _Throttle] = {}
+        queues: dict[str, deque[CallRequest]] = {}
+        for request in requests:
+            queues.setdefault(profile.deployment(request.model).key, deque()).append(request)
+        out: dict[str, tuple[CallResult, str | None]] = {}
+
+        # A fixed set of workers per deployment (its concurrency) drains its queue: tens of
+        # thousands of tasks parked on one semaphore make the event loop stall.
+        async def worker(queue: deque[CallRequest]) -> None:
+            while queue:
+                request = queue.popleft()
+                key = request.cache_key
+                out[key] = await self._execute(request, key, profile, meter, throttles)
+
+        workers = [
+            worker(queue)
+            for queue in queues.values()
+            for _ in range(min(len(queue), profile.deployment(queue[0].model).concurrency))
+        ]
+        await asyncio.gather(*workers)
+        return out
 
     def flush_log(self) -> int:
         """Write pending call-log rows to the warehouse (no-op without a warehouse)."""
@@ -185,10 +234,15 @@ class LiteLLMGateway:
 
     # ---- one call -----------------------------------------------------------------------
     async def _execute(
-        self, request: CallRequest, key: str, meter: BudgetMeter, throttles: dict[str, _Throttle]
+        self,
+        request: CallRequest,
+        key: str,
+        profile: Profile,
+        meter: BudgetMeter,
+        throttles: dict[str, _Throttle],
     ) -> tuple[CallResult, str | None]:
         base = CallResult(cache_key=key, role=request.role, model=request.model, status="failed")
-        deployment = self.profile.deployment(request.model)
+        deployment = profile.deployment(request.model)
         throttle = throttles.get(deployment.key)
         if throttle is None:
             throttle = throttles[deployment.key] = _Throttle(deployment)
@@ -315,12 +369,14 @@ def _usage(response: Any) -> tuple[int, int]:
     return int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
 
 
-def _summary(label: str, results: list[CallResult], meter: BudgetMeter, wall: float) -> RunSummary:
+def _summary(
+    label: str, results: list[CallResult], exhausted: str | None, wall: float
+) -> RunSummary:
     summary = RunSummary(run_label=label, requests=len(results), wall_s=wall)
     for result in results:
         summary.by_status[result.status] = summary.by_status.get(result.status, 0) + 1
         if result.status == "ok":
             summary.tokens += result.tokens_in + result.tokens_out
             summary.cost_usd += result.cost_usd
-    summary.stopped_by_budget = meter.exhausted
+    summary.stopped_by_budget = exhausted
     return summary

@@ -138,3 +138,16 @@ def test_rpm_spacing(llm_server, make_gateway):
     results = make_gateway(rpm=600).run(requests(6))  # one start every 0.1 s
     assert all(r.ok for r in results)
     assert time.monotonic() - started >= 0.45
+
+
+def test_worker_processes_give_the_same_results(llm_server, make_gateway, warehouse):
+    gateway = make_gateway(warehouse=warehouse, label="sharded")
+    gateway.processes, gateway.parallel_min_calls = 2, 10
+    batch = requests(30, tag="sharded")
+    results = gateway.run(batch)
+    assert [r.status for r in results] == ["ok"] * 30
+    assert [r.cache_key for r in results] == [r.cache_key for r in batch]
+    assert len(llm_server.requests) == 30
+    assert warehouse.count("llm_calls") == 30
+    # Calls made in the worker process were committed to the shared cache.
+    assert [r.status for r in make_gateway().run(batch)] == ["cached"] * 30

@@ -1,0 +1,75 @@
+"""Worker processes for large gateway runs (each with its own event loop and litellm).
+
+The parent shards uncached requests; each worker runs its shard with its share of the
+concurrency and budget, commits finished calls to the same SQLite cache, and returns its
+results. Workers are spawned once per process and reused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from quarkmed_dagster.llm.budget import Budget, BudgetMeter
+from quarkmed_dagster.llm.config import Profile
+from quarkmed_dagster.llm.types import CallRequest, CallResult
+
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+_lock = threading.Lock()
+
+ShardOutput = tuple[dict[str, tuple[CallResult, str | None]], str | None]
+
+
+@dataclass(frozen=True)
+class ShardJob:
+    profile: Profile
+    run_label: str
+    cache_path: str | None
+    budget: Budget
+    secrets: tuple[str, ...]
+    requests: list[CallRequest]
+
+
+def _warm() -> bool:
+    import quarkmed_dagster.llm.gateway  # noqa: F401  (imports litellm once per worker)
+
+    return True
+
+
+def worker_pool(size: int) -> ProcessPoolExecutor:
+    global _pool, _pool_size
+    with _lock:
+        if _pool is None or _pool_size < size:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            context = multiprocessing.get_context("spawn")
+            _pool, _pool_size = ProcessPoolExecutor(size, mp_context=context), size
+        return _pool
+
+
+def start_workers(size: int) -> None:
+    """Spawn and warm the workers now (they import litellm, which takes seconds)."""
+    pool = worker_pool(size)
+    for future in [pool.submit(_warm) for _ in range(size)]:
+        future.result()
+
+
+def _run_job(job: ShardJob) -> ShardOutput:
+    from quarkmed_dagster.llm.cache import CallCache
+    from quarkmed_dagster.llm.gateway import LiteLLMGateway
+    from quarkmed_dagster.llm.loop import run_sync
+
+    cache = CallCache(job.cache_path) if job.cache_path else None
+    gateway = LiteLLMGateway(job.profile, job.run_label, cache=cache, secrets=job.secrets)
+    meter = BudgetMeter(job.budget)
+    executed = run_sync(gateway.run_shard(job.requests, job.profile, meter))
+    return executed, meter.exhausted
+
+
+async def run_remote(job: ShardJob, pool_size: int) -> ShardOutput:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(worker_pool(pool_size), _run_job, job)
