@@ -1,0 +1,73 @@
+"""A simulated sequence of policy checkpoints, to show how TADW weights move.
+
+Normalized rewards are drawn per checkpoint k = 0..K-1 (seeded): every dimension starts
+at the reference (mean 0) and improves towards its target, except
+
+- the *weakening* dimension, whose mean falls steadily (reward hacking elsewhere, say), and
+- the *redundant* dimension, which becomes ever more correlated with its *twin*
+  (correlation 0 -> ~0.98), i.e. it stops adding information.
+
+Expected: the weakening dimension's weight rises, the redundant one's falls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from quarkmed_dagster.rewards.matrix import AlignmentMatrix
+from quarkmed_dagster.rewards.weighting import tri_factor_weights
+
+
+@dataclass(frozen=True)
+class SimulationSpec:
+    weakening: str = "evidence_support"
+    redundant: str = "information_quality"
+    twin: str = "essential_coverage"
+    checkpoints: int = 8
+    batch_size: int = 256
+    seed: int = 7
+    smoothing: float = 0.0
+
+
+def simulate_batches(matrix: AlignmentMatrix, spec: SimulationSpec) -> list[list[dict[str, float]]]:
+    rng = np.random.default_rng(spec.seed)
+    names = list(matrix.names)
+    batches = []
+    last = max(spec.checkpoints - 1, 1)
+    for k in range(spec.checkpoints):
+        progress = k / last
+        noise = rng.standard_normal((spec.batch_size, len(names)))
+        rho = 0.98 * progress
+        twin, red = names.index(spec.twin), names.index(spec.redundant)
+        noise[:, red] = rho * noise[:, twin] + np.sqrt(1 - rho**2) * noise[:, red]
+        means = np.array([d.target * progress for d in matrix.dimensions])
+        means[names.index(spec.weakening)] = -1.5 * progress
+        data = means + 0.6 * noise
+        batches.append([dict(zip(names, row.tolist(), strict=True)) for row in data])
+    return batches
+
+
+def simulate_trajectory(matrix: AlignmentMatrix, spec: SimulationSpec | None = None) -> list[dict]:
+    """Rows (checkpoint, dimension, category, weight, weakness, risk, redundancy, batch_mean)."""
+    spec = spec or SimulationSpec()
+    rows: list[dict] = []
+    previous: dict[str, float] | None = None
+    for k, batch in enumerate(simulate_batches(matrix, spec)):
+        step = tri_factor_weights(matrix, batch, previous=previous, smoothing=spec.smoothing)
+        previous = step.weights
+        for dim in matrix.dimensions:
+            rows.append(
+                {
+                    "checkpoint": k,
+                    "dimension": dim.name,
+                    "category": dim.category,
+                    "weight": step.weights[dim.name],
+                    "weakness": step.weakness[dim.name],
+                    "risk": step.risk[dim.name],
+                    "redundancy": step.redundancy[dim.name],
+                    "batch_mean": step.batch_mean[dim.name],
+                }
+            )
+    return rows
