@@ -1,5 +1,6 @@
 """Tri-Factor Adaptive Dynamic Weighting: properties over seeded random batches."""
 
+import itertools
 import random
 
 import numpy as np
@@ -132,7 +133,7 @@ def test_simulated_checkpoints_move_weight_to_weakest_and_away_from_redundant():
 
     weak = [weight(spec.weakening, k) for k in range(last + 1)]
     assert weak[-1] > 5 * weak[0]
-    assert sum(b >= a for a, b in zip(weak, weak[1:], strict=False)) >= last - 1
+    assert sum(b >= a for a, b in itertools.pairwise(weak)) >= last - 1
     final = {d: weight(d, last) for d in matrix.names}
     assert max(final, key=final.get) == spec.weakening
     # The redundant dimension ends below a comparable independent dimension that also
