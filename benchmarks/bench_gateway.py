@@ -96,9 +96,11 @@ def main() -> None:
             ]
             warm = [replace(r, prompt_version="warm-up") for r in requests[:200]]
             gateway.run(warm)  # warm-up: HTTP client pool
-            started = time.perf_counter()
+            load = os.getloadavg()[0]
+            started, cpu_started = time.perf_counter(), time.process_time()
             results = gateway.run(requests)
             wall = time.perf_counter() - started
+            cpu_ms = (time.process_time() - cpu_started) / len(requests) * 1000
             live = [r for r in results if r.status == "ok"]
             added = sorted(max(0.0, r.latency_s - args.latency) for r in live)
             print(
@@ -107,6 +109,10 @@ def main() -> None:
             )
             print(f"gateway processes: {args.processes}; status: {gateway.last_summary.by_status}")
             print(f"throughput: {len(results) / wall:.1f} calls/s (wall {wall:.2f} s)")
+            print(
+                f"gateway-process CPU: {cpu_ms:.2f} ms/call (workers not counted); "
+                f"load average at start {load:.1f} on {os.cpu_count()} cores"
+            )
             if added:
                 p99 = added[min(len(added) - 1, int(0.99 * len(added)))]
                 print(

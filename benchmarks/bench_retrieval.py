@@ -136,6 +136,8 @@ def main() -> None:
             )
         finally:
             subprocess.run(["bash", str(script), "stop"], env={**os.environ, **env})
+    if args.dense_docs <= 0:
+        return
     subset_docs = rng.sample(documents, args.dense_docs)
     subset = build_corpus(subset_docs)
     subset_answers = answers_by_question(subset_docs)

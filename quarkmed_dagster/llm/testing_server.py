@@ -16,6 +16,17 @@ Two ways to script it:
   killed client or must not share the client's GIL.
 
 Every request is recorded (``server.requests``) so tests can count real attempts.
+
+Reuse in another test directory::
+
+    @pytest.fixture()
+    def llm_server(monkeypatch):
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-real")  # litellm wants a key
+        with LocalLLMServer(my_handler) as server:
+            yield server
+
+    gateway = LiteLLMGateway(local_profile(server.url), "test", cache=CallCache(tmp / "c.db"))
+    # requests use model "openai/<any-name>"
 """
 
 from __future__ import annotations
@@ -207,6 +218,26 @@ class LocalLLMServer:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def local_profile(url: str, **deployment: Any) -> Any:
+    """A gateway profile whose every model is served by the server at ``url`` (fast retries)."""
+    from quarkmed_dagster.llm.config import parse_profile
+
+    settings = {
+        "api_base": url,
+        "concurrency": 16,
+        "timeout_s": 5,
+        "max_attempts": 3,
+        "backoff_base_s": 0.01,
+        "backoff_max_s": 0.05,
+        "json_mode": "json_object",
+        **deployment,
+    }
+    return parse_profile(
+        {"profiles": {"local-test": {"defaults": settings, "key_env": ["OPENAI_API_KEY"]}}},
+        "local-test",
+    )
 
 
 def free_port() -> int:

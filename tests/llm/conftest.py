@@ -31,23 +31,11 @@ def llm_server(llm_server_session: LocalLLMServer, monkeypatch) -> LocalLLMServe
 def make_gateway(llm_server: LocalLLMServer, tmp_path: Path) -> Callable:
     from quarkmed_dagster.llm.budget import Budget
     from quarkmed_dagster.llm.cache import CallCache
-    from quarkmed_dagster.llm.config import parse_profile
     from quarkmed_dagster.llm.gateway import LiteLLMGateway
+    from quarkmed_dagster.llm.testing_server import local_profile
 
     def build(warehouse=None, budget: Budget | None = None, label: str = "test", **deployment):
-        settings = {
-            "api_base": llm_server.url,
-            "concurrency": 16,
-            "timeout_s": 5,
-            "max_attempts": 3,
-            "backoff_base_s": 0.01,
-            "backoff_max_s": 0.05,
-            "json_mode": "json_object",
-            **deployment,
-        }
-        profile = parse_profile(
-            {"profiles": {"t": {"defaults": settings, "key_env": ["OPENAI_API_KEY"]}}}, "t"
-        )
+        profile = local_profile(llm_server.url, **deployment)
         cache = CallCache(tmp_path / "cache" / "calls.sqlite")
         return LiteLLMGateway(profile, label, cache=cache, warehouse=warehouse, budget=budget)
 
