@@ -11,6 +11,9 @@ from quarkmed_dagster.baselines.text import polarity_conflict, split_sentences
 from quarkmed_dagster.embeddings import cosine_matrix, get_embedder
 
 ANSWER_SENTENCES = 4
+# Rubric generation sends its prompt persona in the payload ("persona", an extra key): a
+# more expert persona answers at more length, so personas yield different candidates.
+PERSONA_SENTENCES = {"basic": 4, "professional": 6, "insight": 8}
 MIN_RELEVANCE = 0.25
 SUPPORT_THRESHOLD = 0.72
 NO_EVIDENCE_ANSWER = (
@@ -28,6 +31,7 @@ def _query_text(payload: AnswerPayload) -> str:
 def extractive_answer(raw: dict[str, Any]) -> dict[str, Any]:
     """The evidence sentences most similar to the query, in evidence order, with citations."""
     payload = AnswerPayload.model_validate(raw)
+    limit = PERSONA_SENTENCES.get(str(raw.get("persona")), ANSWER_SENTENCES)
     sentences = [
         (p.passage_id, i, s)
         for p in payload.evidence
@@ -46,7 +50,7 @@ def extractive_answer(raw: dict[str, Any]) -> dict[str, Any]:
         if text.lower() not in seen_text:
             chosen.append(index)
             seen_text.add(text.lower())
-        if len(chosen) == ANSWER_SENTENCES:
+        if len(chosen) == limit:
             break
     if not chosen:
         return {"answer": NO_EVIDENCE_ANSWER, "citations": []}

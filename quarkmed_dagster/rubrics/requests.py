@@ -110,6 +110,9 @@ def candidate_requests(
     out = []
     for generator in generators:
         for persona in params.personas:
+            # The persona also travels as data (an extra payload key) so that offline
+            # baselines, which never read the instructions, can answer in its style.
+            persona_payload = {**payload.model_dump(), "persona": persona}
             for sample in range(params.samples):
                 index = sample + round_ * params.samples
                 meta = {
@@ -122,7 +125,7 @@ def candidate_requests(
                     "generators",
                     generator,
                     CANDIDATE_PROMPTS[persona],
-                    payload,
+                    persona_payload,
                     AnswerOutput,
                     sample_index=index,
                 )
