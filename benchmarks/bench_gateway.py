@@ -65,6 +65,8 @@ def main() -> None:
                             "max_attempts": 3,
                             "backoff_base_s": 0.05,
                             "json_mode": "none",
+                            "input_cost_per_token": 0.0,
+                            "output_cost_per_token": 0.0,
                         }
                     }
                 }

@@ -46,6 +46,9 @@ class Deployment:
     backoff_max_s: float = 30.0
     api_base: str | None = None
     json_mode: str = "auto"  # auto | json_schema | json_object | none
+    # Prices for models litellm's cost map does not know (self-hosted: 0.0).
+    input_cost_per_token: float | None = None
+    output_cost_per_token: float | None = None
     params: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -246,6 +246,7 @@ class LiteLLMGateway:
         throttle = throttles.get(deployment.key)
         if throttle is None:
             throttle = throttles[deployment.key] = _Throttle(deployment)
+            _register_price(deployment)
         usage = [0, 0, 0.0, 0, None]  # tokens_in, tokens_out, cost, attempts, first start
         messages, text = request.messages, None
         try:
@@ -341,6 +342,29 @@ class LiteLLMGateway:
             meter.spend(tokens_in + tokens_out, cost)
             # A model (or proxy) echoing a credential must not carry it into cache or log.
             return scrub(response.choices[0].message.content, self.secrets)
+
+
+_priced: set[str] = set()
+
+
+def _register_price(deployment: Deployment) -> None:
+    """Teach litellm's cost map a configured price (once per model and process)."""
+    if deployment.input_cost_per_token is None or deployment.model in _priced:
+        return
+    import litellm
+
+    provider = deployment.model.split("/", 1)[0]
+    litellm.register_model(
+        {
+            deployment.model: {
+                "input_cost_per_token": deployment.input_cost_per_token,
+                "output_cost_per_token": deployment.output_cost_per_token or 0.0,
+                "litellm_provider": provider,
+                "mode": "chat",
+            }
+        }
+    )
+    _priced.add(deployment.model)
 
 
 def _key_values(profile: Profile) -> list[str]:
