@@ -272,6 +272,9 @@ class LiteLLMGateway:
         except _Failure as failure:
             result = replace(base, error_class=failure.error_class,
                              error_message=scrub(failure.message, self.secrets))  # fmt: skip
+        except Exception as exc:  # a malformed response object: still one missing value
+            result = replace(base, error_class=type(exc).__name__,
+                             error_message=error_summary(exc, self.secrets))  # fmt: skip
         result = replace(
             result,
             tokens_in=usage[0],
@@ -335,7 +338,10 @@ class LiteLLMGateway:
                 raise _Failure(type(exc).__name__, error_summary(exc, self.secrets),
                                attempts) from None  # fmt: skip
             tokens_in, tokens_out = _usage(response)
-            cost = price(request.model, tokens_in, tokens_out) or 0.0
+            hidden = getattr(response, "_hidden_params", None) or {}
+            cost = hidden.get("response_cost")  # litellm priced it already
+            if cost is None:
+                cost = price(request.model, tokens_in, tokens_out) or 0.0
             usage[0] += tokens_in
             usage[1] += tokens_out
             usage[2] += cost

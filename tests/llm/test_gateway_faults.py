@@ -151,3 +151,17 @@ def test_worker_processes_give_the_same_results(llm_server, make_gateway, wareho
     assert warehouse.count("llm_calls") == 30
     # Calls made in the worker process were committed to the shared cache.
     assert [r.status for r in make_gateway().run(batch)] == ["cached"] * 30
+
+
+def test_response_without_choices_is_a_missing_value(llm_server, make_gateway):
+    body = '{"id": "x", "object": "chat.completion", "choices": [], "usage": null}'
+    llm_server.script(lambda req, attempt: Reply(raw_body=body))
+    results = make_gateway(max_attempts=1).run(requests(2))
+    assert all(r.status == "failed" and r.parsed is None and r.error_class for r in results)
+
+
+def test_known_models_are_priced_from_the_offline_cost_map(llm_server, make_gateway):
+    request = requests(1)[0]
+    priced = CallRequest(**{**request.__dict__, "model": "openai/gpt-4o"})
+    (result,) = make_gateway().run([priced])
+    assert result.status == "ok" and result.cost_usd > 0
