@@ -187,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     import uvicorn
+
     from quarkmed_dagster.rewards.wiring import build_warehouse_scorer
 
     scorer = build_warehouse_scorer(stats_version=args.stats_version, adaptive=args.adaptive)

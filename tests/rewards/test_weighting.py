@@ -14,8 +14,9 @@ SEEDS = range(20)
 
 
 def _fmt(name: str, **kw) -> Dimension:
-    return Dimension(name=name, category="format_specifications", source="format",
-                     check="length", **kw)  # fmt: skip
+    return Dimension(
+        name=name, category="format_specifications", source="format", check="length", **kw
+    )
 
 
 def _small_matrix() -> AlignmentMatrix:
@@ -139,6 +140,9 @@ def test_simulated_checkpoints_move_weight_to_weakest_and_away_from_redundant():
     # The redundant dimension ends below a comparable independent dimension that also
     # reached its target (highlight_insight: same mean path, no correlation).
     assert final[spec.redundant] < 0.6 * final["highlight_insight"]
-    red = next(r["redundancy"] for r in rows if r["dimension"] == spec.redundant
-               and r["checkpoint"] == last)  # fmt: skip
+    red = next(
+        r["redundancy"]
+        for r in rows
+        if r["dimension"] == spec.redundant and r["checkpoint"] == last
+    )
     assert red > 0.4

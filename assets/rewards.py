@@ -1,0 +1,288 @@
+"""Stage 10: alignment rewards (thin Dagster layer over ``quarkmed_dagster.rewards``).
+
+``reward_normalization`` freezes Reference-Frozen Normalization statistics (a versioned JSON
+artifact; an existing version is loaded, never refitted), ``reward_vectors`` scores every
+candidate response (vector, aggregate, safety gates), ``reward_weight_trajectory`` records
+Tri-Factor weights per model/checkpoint and for a simulated checkpoint sequence (plots
+attached), ``reward_diagnosis`` attributes weaknesses to category, dimension, tag and item.
+"""
+
+import dagster as dg
+import polars as pl
+from pydantic import Field
+
+from quarkmed_dagster.checks import suite_check_result
+from quarkmed_dagster.metadata import frame_to_markdown
+from quarkmed_dagster.resources import WarehouseResource
+from quarkmed_dagster.rewards.diagnosis import diagnose
+from quarkmed_dagster.rewards.matrix import default_matrix
+from quarkmed_dagster.rewards.normalization import FrozenStatsStore, fit_reference
+from quarkmed_dagster.rewards.simulation import SimulationSpec, simulate_batches
+from quarkmed_dagster.rewards.svg import line_chart, svg_markdown
+from quarkmed_dagster.rewards.tables import (
+    compute_raw_vectors,
+    model_weight_steps,
+    reference_samples,
+    scores_frame,
+    trajectory_frame,
+    vectors_frame,
+)
+from quarkmed_dagster.rewards.weighting import tri_factor_weights
+from quarkmed_dagster.rewards.wiring import stats_store_root
+from quarkmed_dagster.settings import get_settings
+from quarkmed_dagster.warehouse import Warehouse, load_sql
+
+GROUP = "rewards"
+OWNERS = ["team:quarkmed"]
+KINDS = {"duckdb", "python"}
+DEFAULT_STATS_VERSION = "rfn-v1"
+
+
+class RewardStatsConfig(dg.Config):
+    stats_version: str = Field(
+        default=DEFAULT_STATS_VERSION,
+        description="Frozen RFN statistics version; a new fit needs a new version name.",
+    )
+    reference_models: list[str] = Field(
+        default_factory=list,
+        description="candidate_model values whose responses are the frozen reference "
+        "rollouts; empty = every response present at freeze time.",
+    )
+
+
+def _inputs(store: Warehouse) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    responses = store.read(load_sql("select_reward_responses"))
+    verdicts = store.read(load_sql("select_reward_verdicts"))
+    feedback = store.read(load_sql("select_reward_feedback"))
+    return responses, verdicts, feedback
+
+
+def _stats_store() -> FrozenStatsStore:
+    return FrozenStatsStore(stats_store_root(get_settings().data_home))
+
+
+@dg.asset(
+    deps=["item_verdicts", "candidate_responses"],
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    code_version="reward-normalization-v1",
+    description="Reference-Frozen Normalization statistics (median / robust scale per reward "
+    "dimension) fitted once on the reference rollouts and frozen as a versioned JSON artifact "
+    "with a content hash; rematerializing with the same version loads the frozen artifact.",
+)
+def reward_normalization(
+    context: dg.AssetExecutionContext, config: RewardStatsConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    store = warehouse.get()
+    matrix = default_matrix()
+    frozen = _stats_store()
+
+    def fit():
+        responses, verdicts, feedback = _inputs(store)
+        if config.reference_models:
+            responses = responses.filter(pl.col("candidate_model").is_in(config.reference_models))
+        if responses.is_empty():
+            raise ValueError("no reference responses to fit reward normalization on")
+        raw = compute_raw_vectors(matrix, responses, verdicts, feedback)
+        reference = ",".join(sorted(set(responses["candidate_model"]))) or "none"
+        samples = reference_samples(matrix, raw, responses["response_id"].to_list())
+        return fit_reference(samples, config.stats_version, reference, matrix.version)
+
+    stats, newly_frozen = frozen.load_or_freeze(config.stats_version, fit)
+    path = str(frozen.path(stats.version))
+    rows = pl.DataFrame(
+        [
+            {
+                "stats_version": stats.version,
+                "content_hash": stats.content_hash,
+                "reference": stats.reference,
+                "matrix_version": stats.matrix_version,
+                "dimension": name,
+                "location": d.location,
+                "scale": d.scale,
+                "n": d.n,
+                "method": d.method,
+                "degenerate": d.degenerate,
+                "artifact_path": path,
+                "fitted_at": stats.fitted_at,
+            }
+            for name, d in stats.dimensions.items()
+        ]
+    )
+    store.replace_rows("reward_normalization_stats", rows, ["stats_version"], [stats.version])
+    if not newly_frozen:
+        context.log.info("stats %s already frozen; loaded, not refitted", stats.version)
+    return dg.MaterializeResult(
+        metadata={
+            "stats_version": stats.version,
+            "content_hash": stats.content_hash,
+            "newly_frozen": newly_frozen,
+            "reference": stats.reference,
+            "artifact_path": path,
+            "dagster/row_count": rows.height,
+            "degenerate_dimensions": int(rows["degenerate"].sum()),
+            "preview": dg.MetadataValue.md(
+                frame_to_markdown(rows.drop("artifact_path", "content_hash"), max_rows=30)
+            ),
+        }
+    )
+
+
+@dg.asset(
+    deps=[reward_normalization],
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    code_version="reward-vectors-v1",
+    description="Per-response reward vector over the alignment matrix (raw and RFN-normalized, "
+    "each value traced to its rubric items / check / feedback), and in `reward_scores` the "
+    "Tri-Factor weighted aggregate per response with the safety gates applied last.",
+)
+def reward_vectors(config: RewardStatsConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    store = warehouse.get()
+    matrix = default_matrix()
+    stats = _stats_store().load(config.stats_version)
+    responses, verdicts, feedback = _inputs(store)
+    raw = compute_raw_vectors(matrix, responses, verdicts, feedback)
+    vectors = vectors_frame(matrix, responses, raw, stats)
+    scores = scores_frame(
+        matrix, responses, raw, vectors, model_weight_steps(matrix, vectors), stats.version
+    )
+    store.replace_rows("reward_vectors", vectors, ["stats_version"], [stats.version])
+    store.replace_rows("reward_scores", scores, ["stats_version"], [stats.version])
+    by_model = (
+        scores.group_by("candidate_model")
+        .agg(
+            pl.len().alias("responses"),
+            pl.col("reward").mean().round(3).alias("mean_reward"),
+            pl.col("gated").sum().alias("gated"),
+        )
+        .sort("mean_reward", descending=True, nulls_last=True)
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "stats_version": stats.version,
+            "dagster/row_count": vectors.height,
+            "responses": scores.height,
+            "gated_responses": int(scores["gated"].sum()),
+            "missing_values": int(vectors["normalized_value"].null_count()),
+            "mean_reward_by_model": dg.MetadataValue.md(frame_to_markdown(by_model)),
+        }
+    )
+
+
+@dg.asset_check(
+    asset=reward_vectors,
+    blocking=True,
+    description="GX suite on the reward vectors.",
+    required_resource_keys={"warehouse"},
+)
+def reward_vectors_suite(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    store: Warehouse = context.resources.warehouse.get()
+    return suite_check_result("reward_vectors", store.read_table("reward_vectors"))
+
+
+def _plot(frame: pl.DataFrame, title: str, top: int = 8) -> str:
+    labels = frame.select("step", "step_label").unique().sort("step")["step_label"].to_list()
+    spread = (
+        frame.group_by("dimension")
+        .agg((pl.col("weight").max() - pl.col("weight").min()).alias("spread"))
+        .sort("spread", descending=True)
+        .head(top)["dimension"]
+        .to_list()
+    )
+    series = {
+        dim: frame.filter(pl.col("dimension") == dim).sort("step")["weight"].to_list()
+        for dim in spread
+    }
+    return line_chart(series, [str(v) for v in labels], title)
+
+
+@dg.asset(
+    deps=[reward_vectors],
+    group_name=GROUP,
+    kinds={"duckdb", "python", "svg"},
+    owners=OWNERS,
+    code_version="reward-weight-trajectory-v1",
+    description="Tri-Factor weights (weakness x risk priority x (1 - redundancy), risk floors) "
+    "per candidate model treated as a policy checkpoint, and for a seeded simulated "
+    "checkpoint sequence with one weakening and one redundant dimension; plots attached.",
+)
+def reward_weight_trajectory(
+    config: RewardStatsConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    store = warehouse.get()
+    matrix = default_matrix()
+    vectors = store.read(load_sql("select_reward_vectors"), [config.stats_version])
+    model_steps = list(model_weight_steps(matrix, vectors).items())
+    spec = SimulationSpec()
+    sim_steps, previous = [], None
+    for k, batch in enumerate(simulate_batches(matrix, spec)):
+        step = tri_factor_weights(matrix, batch, previous=previous, smoothing=spec.smoothing)
+        sim_steps.append((f"ckpt-{k}", step))
+        previous = step.weights
+    frame = pl.concat(
+        [
+            trajectory_frame(matrix, "simulated", sim_steps, config.stats_version),
+            trajectory_frame(matrix, "models", model_steps, config.stats_version),
+        ],
+        how="diagonal_relaxed",
+    )
+    store.replace_rows("reward_weight_trajectory", frame, ["stats_version"], [config.stats_version])
+    sim_svg = _plot(
+        frame.filter(pl.col("source") == "simulated"),
+        f"Simulated checkpoints: {spec.weakening} weakens, {spec.redundant} becomes redundant",
+    )
+    reports = get_settings().reports_dir / "rewards"
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "weight_trajectory_simulated.svg").write_text(sim_svg)
+    metadata = {
+        "dagster/row_count": frame.height,
+        "simulated_plot": dg.MetadataValue.md(svg_markdown(sim_svg, "simulated weights")),
+        "plot_path": str(reports / "weight_trajectory_simulated.svg"),
+    }
+    if model_steps:
+        model_svg = _plot(frame.filter(pl.col("source") == "models"), "Weights per model")
+        (reports / "weight_trajectory_models.svg").write_text(model_svg)
+        metadata["models_plot"] = dg.MetadataValue.md(svg_markdown(model_svg, "model weights"))
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    deps=[reward_vectors],
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    code_version="reward-diagnosis-v1",
+    description="Diagnosis mart: per model, weaknesses attributed to alignment category, "
+    "reward dimension, rubric tag and rubric item, ranked worst first, with example responses.",
+)
+def reward_diagnosis(
+    config: RewardStatsConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    store = warehouse.get()
+    matrix = default_matrix()
+    vectors = store.read(load_sql("select_reward_vectors"), [config.stats_version])
+    verdicts = store.read(load_sql("select_reward_verdicts"))
+    mart = diagnose(matrix, vectors, verdicts).with_columns(
+        pl.lit(config.stats_version).alias("stats_version")
+    )
+    store.replace_rows("reward_diagnosis", mart, ["stats_version"], [config.stats_version])
+    worst = mart.filter(pl.col("level").is_in(["category", "tag"]) & (pl.col("rank") <= 2))
+    section = "## Reward diagnosis (worst categories and tags per model)\n\n" + frame_to_markdown(
+        worst.select(
+            "candidate_model", "level", "key", "detail", "gap_to_target", "failure_rate", "examples"
+        ),
+        max_rows=60,
+    )
+    reports = get_settings().reports_dir / "rewards"
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "diagnosis.md").write_text(section + "\n")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": mart.height,
+            "models": mart["candidate_model"].n_unique() if mart.height else 0,
+            "report_section": dg.MetadataValue.md(section),
+        }
+    )

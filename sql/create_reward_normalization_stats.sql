@@ -1,0 +1,14 @@
+CREATE TABLE IF NOT EXISTS reward_normalization_stats (
+    stats_version VARCHAR NOT NULL,
+    content_hash VARCHAR NOT NULL,
+    reference VARCHAR NOT NULL,
+    matrix_version VARCHAR NOT NULL,
+    dimension VARCHAR NOT NULL,
+    location DOUBLE NOT NULL,
+    scale DOUBLE NOT NULL,
+    n INTEGER NOT NULL,
+    method VARCHAR NOT NULL,
+    degenerate BOOLEAN NOT NULL,
+    artifact_path VARCHAR NOT NULL,
+    fitted_at VARCHAR
+);
