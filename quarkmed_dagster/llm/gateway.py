@@ -285,7 +285,8 @@ class LiteLLMGateway:
             latency_s=time.monotonic() - (usage[4] or time.monotonic()),
         )
         if self.cache is not None and result.status == "ok":
-            self.cache.put(result)
+            # Committed before the call counts as finished; off the loop (SQLite releases the GIL).
+            await asyncio.to_thread(self.cache.put, result)
         return result, scrub(text, self.secrets)
 
     async def _complete(
