@@ -23,7 +23,7 @@ from quarkmed_dagster.retrieval.records import (
 from quarkmed_dagster.retrieval.terms import query_terms
 
 BULK_CHUNK = 500
-SEARCH_BATCH = 100
+SEARCH_BATCH = 250
 
 
 class ElasticsearchIndex(ModeSearch):
@@ -154,6 +154,10 @@ class ElasticsearchIndex(ModeSearch):
             for start in range(0, len(actions), BULK_CHUNK):
                 self._bulk_with_retry(index, actions[start : start + BULK_CHUNK])
             self.client.indices.refresh(index=index)
+            # A version's index is read-only once built: one segment searches fastest.
+            self.client.options(request_timeout=900).indices.forcemerge(
+                index=index, max_num_segments=1
+            )
             count = self.client.count(index=index)["count"]
         except (ApiError, TransportConnectionError) as exc:
             raise IndexBuildError(f"indexing into {index} failed: {exc}") from exc

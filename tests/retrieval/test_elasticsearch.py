@@ -123,3 +123,31 @@ def test_unreachable_server_names_url_and_remedy() -> None:
         backend.build(sample_corpus(5).passages, "v")
     message = str(failure.value)
     assert "http://127.0.0.1:9" in message and "scripts/elasticsearch.sh" in message
+
+
+def test_dense_knn_and_hybrid_match_the_embedded_backend(elasticsearch_url: str, tmp_path) -> None:
+    # Short real documents keep MiniLM fast; both backends embed the same passages.
+    short = [
+        make_document(d.title, " ".join(d.text.split()[:40]), d.url, d.source, d.license)
+        for d in sample_documents(30)
+    ]
+    corpus = build_corpus(short)
+    backend = ElasticsearchIndex(elasticsearch_url, prefix="qm-test-dense", dense=True)
+    try:
+        backend.build(corpus.passages, corpus.version)
+        embedded = EmbeddedIndex(tmp_path, dense=True)
+        embedded.build(corpus.passages, corpus.version)
+        questions = [d.title for d in corpus.documents[:8]]
+        es_dense = backend.search(questions, 3, corpus.version, mode="dense")
+        local_dense = embedded.search(questions, 3, corpus.version, mode="dense")
+        for a, b in zip(es_dense, local_dense, strict=True):
+            assert a[0].passage_id == b[0].passage_id and a[0].retriever == "dense"
+        hybrid = backend.search(questions, 3, corpus.version, mode="hybrid")
+        doc_of = {p.passage_id: p.doc_id for p in corpus.passages}
+        found = sum(
+            d.doc_id in {doc_of[h.passage_id] for h in hits}
+            for d, hits in zip(corpus.documents[:8], hybrid, strict=True)
+        )
+        assert found >= 7 and all(h.retriever == "hybrid" for hits in hybrid for h in hits)
+    finally:
+        backend.client.options(ignore_status=404).indices.delete(index="qm-test-dense-*")
