@@ -16,7 +16,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from quarkmed_dagster import settings as _settings  # noqa: F401  (offline cost map first)
@@ -33,61 +33,21 @@ from quarkmed_dagster.llm.structured import (
     reask_messages,
     response_format,
 )
+from quarkmed_dagster.llm.support import (
+    CallFailure,
+    OverBudget,
+    RunSummary,
+    Throttle,
+    key_values,
+    quiet_litellm,
+    register_price,
+    retryable,
+    summarise,
+    usage_of,
+)
 from quarkmed_dagster.llm.types import CallRequest, CallResult
 
 log = logging.getLogger(__name__)
-
-RETRY_STATUS = {408, 409, 425, 429}
-
-
-@dataclass
-class RunSummary:
-    run_label: str
-    requests: int = 0
-    by_status: dict[str, int] = field(default_factory=dict)
-    tokens: int = 0
-    cost_usd: float = 0.0
-    wall_s: float = 0.0
-    stopped_by_budget: str | None = None
-
-
-class _Throttle:
-    """Semaphore plus minimum spacing between request starts (rpm) for one deployment."""
-
-    def __init__(self, deployment: Deployment) -> None:
-        self.semaphore = asyncio.Semaphore(max(1, deployment.concurrency))
-        self.interval = 60.0 / deployment.rpm if deployment.rpm else 0.0
-        self._next = 0.0
-        self._lock = asyncio.Lock()
-
-    async def pace(self) -> None:
-        if not self.interval:
-            return
-        async with self._lock:
-            now = time.monotonic()
-            wait = self._next - now
-            self._next = max(now, self._next) + self.interval
-        if wait > 0:
-            await asyncio.sleep(wait)
-
-
-class _Failure(Exception):
-    def __init__(self, error_class: str, message: str, attempts: int) -> None:
-        super().__init__(message)
-        self.error_class, self.message, self.attempts = error_class, message, attempts
-
-
-class _OverBudget(Exception):
-    pass
-
-
-def _retryable(exc: BaseException) -> bool:
-    import litellm
-
-    if isinstance(exc, litellm.Timeout | litellm.APIConnectionError | asyncio.TimeoutError):
-        return True
-    status = getattr(exc, "status_code", None)
-    return isinstance(status, int) and (status in RETRY_STATUS or status >= 500)
 
 
 class LiteLLMGateway:
@@ -106,11 +66,11 @@ class LiteLLMGateway:
         parallel_min_calls: int = 1000,
     ) -> None:
         register_baselines()
-        _quiet_litellm()
+        quiet_litellm()
         self.profile, self.run_label = profile, run_label
         self.cache, self.warehouse = cache, warehouse
         self.budget = budget or Budget()
-        self.secrets = tuple(s for s in (*secrets, *_key_values(profile)) if s)
+        self.secrets = tuple(s for s in (*secrets, *key_values(profile)) if s)
         self.estimate_above = estimate_above
         # Large runs can be sharded over worker processes: litellm costs ~5 ms of CPU per
         # call, so one process tops out near 200 calls/s whatever the concurrency.
@@ -169,7 +129,9 @@ class LiteLLMGateway:
             results.append(result)
             self._pending_log.append(log_row(self.run_label, request, result, raw))
         await asyncio.to_thread(self.flush_log)
-        self.last_summary = _summary(self.run_label, results, exhausted, time.monotonic() - started)
+        self.last_summary = summarise(
+            self.run_label, results, exhausted, time.monotonic() - started
+        )
         if exhausted:
             log.warning("llm gateway %s stopped by budget (%s)", self.run_label, exhausted)
         return results
@@ -203,7 +165,7 @@ class LiteLLMGateway:
     async def run_shard(
         self, requests: list[CallRequest], profile: Profile, meter: BudgetMeter
     ) -> dict[str, tuple[CallResult, str | None]]:
-        throttles: dict[str, _Throttle] = {}
+        throttles: dict[str, Throttle] = {}
         queues: dict[str, deque[CallRequest]] = {}
         for request in requests:
             queues.setdefault(profile.deployment(request.model).key, deque()).append(request)
@@ -239,14 +201,14 @@ class LiteLLMGateway:
         key: str,
         profile: Profile,
         meter: BudgetMeter,
-        throttles: dict[str, _Throttle],
+        throttles: dict[str, Throttle],
     ) -> tuple[CallResult, str | None]:
         base = CallResult(cache_key=key, role=request.role, model=request.model, status="failed")
         deployment = profile.deployment(request.model)
         throttle = throttles.get(deployment.key)
         if throttle is None:
-            throttle = throttles[deployment.key] = _Throttle(deployment)
-            _register_price(deployment)
+            throttle = throttles[deployment.key] = Throttle(deployment)
+            register_price(deployment)
         usage = [0, 0, 0.0, 0, None]  # tokens_in, tokens_out, cost, attempts, first start
         messages, text = request.messages, None
         try:
@@ -263,13 +225,13 @@ class LiteLLMGateway:
                     try:
                         parsed = parse_output(text, request.json_schema)
                     except InvalidOutput as second:
-                        raise _Failure("InvalidOutput", str(second), usage[3]) from None
+                        raise CallFailure("InvalidOutput", str(second), usage[3]) from None
             result = replace(base, status="ok", text=text, parsed=parsed)
-        except _OverBudget:
+        except OverBudget:
             message = f"run budget exhausted ({meter.exhausted})"
             return replace(base, status="over_budget", error_class="BudgetExceeded",
                            error_message=message), None  # fmt: skip
-        except _Failure as failure:
+        except CallFailure as failure:
             result = replace(base, error_class=failure.error_class,
                              error_message=scrub(failure.message, self.secrets))  # fmt: skip
         except Exception as exc:  # a malformed response object: still one missing value
@@ -294,7 +256,7 @@ class LiteLLMGateway:
         request: CallRequest,
         messages: tuple[dict[str, str], ...],
         deployment: Deployment,
-        throttle: _Throttle,
+        throttle: Throttle,
         usage: list[Any],
         meter: BudgetMeter,
     ) -> str | None:
@@ -317,7 +279,7 @@ class LiteLLMGateway:
                     if usage[4] is None:
                         # Budgets are checked when a call really starts, not when queued.
                         if not meter.try_start():
-                            raise _OverBudget
+                            raise OverBudget
                         usage[4] = time.monotonic()
                     response = await litellm.acompletion(
                         model=request.model,
@@ -327,18 +289,18 @@ class LiteLLMGateway:
                         num_retries=0,
                         **kwargs,
                     )
-            except _OverBudget:
+            except OverBudget:
                 raise
             except Exception as exc:
-                if attempts < deployment.max_attempts and _retryable(exc):
+                if attempts < deployment.max_attempts and retryable(exc):
                     cap = min(
                         deployment.backoff_max_s, deployment.backoff_base_s * 2 ** (attempts - 1)
                     )
                     await asyncio.sleep(random.uniform(0, cap))
                     continue
-                raise _Failure(type(exc).__name__, error_summary(exc, self.secrets),
+                raise CallFailure(type(exc).__name__, error_summary(exc, self.secrets),
                                attempts) from None  # fmt: skip
-            tokens_in, tokens_out = _usage(response)
+            tokens_in, tokens_out = usage_of(response)
             hidden = getattr(response, "_hidden_params", None) or {}
             cost = hidden.get("response_cost")  # litellm priced it already
             if cost is None:
@@ -349,65 +311,3 @@ class LiteLLMGateway:
             meter.spend(tokens_in + tokens_out, cost)
             # A model (or proxy) echoing a credential must not carry it into cache or log.
             return scrub(response.choices[0].message.content, self.secrets)
-
-
-_priced: set[str] = set()
-
-
-def _register_price(deployment: Deployment) -> None:
-    """Teach litellm's cost map a configured price (once per model and process)."""
-    if deployment.input_cost_per_token is None or deployment.model in _priced:
-        return
-    import litellm
-
-    provider = deployment.model.split("/", 1)[0]
-    litellm.register_model(
-        {
-            deployment.model: {
-                "input_cost_per_token": deployment.input_cost_per_token,
-                "output_cost_per_token": deployment.output_cost_per_token or 0.0,
-                "litellm_provider": provider,
-                "mode": "chat",
-            }
-        }
-    )
-    _priced.add(deployment.model)
-
-
-def _key_values(profile: Profile) -> list[str]:
-    """Values of the profile's key variables, read by litellm, only to scrub them."""
-    from litellm import get_secret_str
-
-    values = []
-    for name in profile.key_env:
-        try:
-            values.append(get_secret_str(name) or "")
-        except Exception:
-            continue
-    return values
-
-
-def _quiet_litellm() -> None:
-    import litellm
-
-    litellm.suppress_debug_info = True  # no banners in logs
-
-
-def _usage(response: Any) -> tuple[int, int]:
-    usage = getattr(response, "usage", None)
-    if usage is None:
-        return 0, 0
-    return int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
-
-
-def _summary(
-    label: str, results: list[CallResult], exhausted: str | None, wall: float
-) -> RunSummary:
-    summary = RunSummary(run_label=label, requests=len(results), wall_s=wall)
-    for result in results:
-        summary.by_status[result.status] = summary.by_status.get(result.status, 0) + 1
-        if result.status == "ok":
-            summary.tokens += result.tokens_in + result.tokens_out
-            summary.cost_usd += result.cost_usd
-    summary.stopped_by_budget = exhausted
-    return summary

@@ -25,6 +25,8 @@ class LLMGatewayResource(dg.ConfigurableResource):
     max_calls: int | None = None
     max_tokens: int | None = None
     max_cost_usd: float | None = None
+    # >1 shards large runs (>= 1000 uncached calls) over worker processes.
+    processes: int = 1
 
     _cache: CallCache | None = PrivateAttr(default=None)
 
@@ -53,5 +55,10 @@ class LLMGatewayResource(dg.ConfigurableResource):
         warehouse = Warehouse(self.warehouse_path) if self.warehouse_path else None
         budget = Budget(self.max_calls, self.max_tokens, self.max_cost_usd)
         return LiteLLMGateway(
-            self.load_profile(), run_label, cache=self._cache, warehouse=warehouse, budget=budget
+            self.load_profile(),
+            run_label,
+            cache=self._cache,
+            warehouse=warehouse,
+            budget=budget,
+            processes=self.processes,
         )
