@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 
 CITATION = re.compile(r"\[(\d+(?:\s*[,\-\u2013]\s*\d+)*)\]")
 CITATION_ID = re.compile(r"\[(?:doc|source|ref|passage)[:=][^\[\]\s]+\]", re.IGNORECASE)
@@ -88,6 +89,8 @@ def _script(ch: str) -> str | None:
     if not ch.isalpha():
         return None
     code = ord(ch)
+    if code < 0x80:
+        return "latin"
     if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0x3040 <= code <= 0x30FF:
         return "cjk"
     if 0xAC00 <= code <= 0xD7AF:
@@ -100,13 +103,12 @@ def _script(ch: str) -> str | None:
 
 
 def script_profile(text: str) -> dict[str, int]:
-    """Letter counts per writing system (URLs and code fences ignored)."""
-    cleaned = URL.sub(" ", text)
+    """Letter counts per writing system (URLs ignored)."""
     counts: dict[str, int] = {}
-    for ch in cleaned:
+    for ch, n in Counter(URL.sub(" ", text)).items():
         script = _script(ch)
         if script:
-            counts[script] = counts.get(script, 0) + 1
+            counts[script] = counts.get(script, 0) + n
     return counts
 
 
