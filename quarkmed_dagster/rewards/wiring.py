@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 from quarkmed_dagster.llm.types import CallRequest, Gateway
@@ -139,7 +138,6 @@ def _verdicts(parsed: object, text: str | None) -> list[dict]:
     return []
 
 
-@lru_cache(maxsize=1)
 def _latest_version(root: str) -> str | None:
     files = sorted(Path(root).glob("*.json"), key=lambda p: p.stat().st_mtime)
     return files[-1].stem if files else None
