@@ -95,10 +95,11 @@ def knowledge_corpus(
     group_name="knowledge",
     kinds={"duckdb", "python"},
     owners=OWNERS,
-    code_version="query_evidence-v1",
+    code_version="query_evidence-v2",
     description=(
-        "Top-k passages per query from the current corpus version (final user turn plus "
-        "earlier user context for sessions, lay-term expansion) and one evidence fingerprint "
+        "Top-k passages per query from the current corpus version (final user turn plus the "
+        "salient terms of earlier user turns for sessions; optional lay-to-clinical term "
+        "expansion) and one evidence fingerprint "
         "per query: later stages redo a query only when its fingerprint changes."
     ),
 )
@@ -153,6 +154,7 @@ def query_evidence(
             "dagster/row_count": evidence.height,
             "retriever": f"{retriever.name}:{retrieval.mode}",
             "k": retrieval.top_k,
+            "term_expansion": retrieval.expand_terms,
             **{k: int(v) for k, v in changes.items()},
             "preview": dg.MetadataValue.md(frame_to_markdown(preview)),
         },

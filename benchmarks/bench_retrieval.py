@@ -21,6 +21,7 @@ from pathlib import Path
 
 from quarkmed_dagster.retrieval import EmbeddedIndex, build_corpus
 from quarkmed_dagster.retrieval.documents import medquad_documents, read_jsonl
+from quarkmed_dagster.retrieval.formulation import expand_terms
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -108,7 +109,15 @@ def main() -> None:
         f"({len(set(queries))} distinct texts; backends search each distinct text once)"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        run(EmbeddedIndex(Path(tmp)), "embedded bm25", corpus, queries, labelled)
+        embedded = EmbeddedIndex(Path(tmp))
+        run(embedded, "embedded bm25", corpus, queries, labelled)
+        expanded = [(expand_terms(q), relevant) for q, relevant in labelled]
+        recall, mrr = quality(embedded, corpus, expanded)
+        changed = sum(a != b for (a, _), (b, _) in zip(labelled, expanded, strict=True))
+        print(
+            f"  + lay-term expansion: recall@10 {recall:.3f}  MRR {mrr:.3f}  "
+            f"({changed} of {len(labelled)} questions changed)"
+        )
     if args.es:
         port = "9270"
         env = {"QUARKMED_ES_PORT": port}  # default 512m heap
