@@ -17,7 +17,7 @@ from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.rewards.diagnosis import diagnose
 from quarkmed_dagster.rewards.matrix import default_matrix
 from quarkmed_dagster.rewards.normalization import FrozenStatsStore, fit_reference
-from quarkmed_dagster.rewards.simulation import SimulationSpec, simulate_batches
+from quarkmed_dagster.rewards.simulation import SimulationSpec, simulate_steps
 from quarkmed_dagster.rewards.svg import line_chart, svg_markdown
 from quarkmed_dagster.rewards.tables import (
     compute_raw_vectors,
@@ -27,7 +27,6 @@ from quarkmed_dagster.rewards.tables import (
     trajectory_frame,
     vectors_frame,
 )
-from quarkmed_dagster.rewards.weighting import tri_factor_weights
 from quarkmed_dagster.rewards.wiring import stats_store_root
 from quarkmed_dagster.settings import get_settings
 from quarkmed_dagster.warehouse import Warehouse, load_sql
@@ -183,20 +182,23 @@ def reward_vectors_suite(context: dg.AssetCheckExecutionContext) -> dg.AssetChec
     return suite_check_result("reward_vectors", store.read_table("reward_vectors"))
 
 
-def _plot(frame: pl.DataFrame, title: str, top: int = 8) -> str:
+def _plot(
+    frame: pl.DataFrame, title: str, value: str = "weight", dims: list[str] | None = None
+) -> str:
+    """Line chart of ``value`` per step for ``dims`` (default: the 8 that move most)."""
     labels = frame.select("step", "step_label").unique().sort("step")["step_label"].to_list()
-    spread = (
-        frame.group_by("dimension")
-        .agg((pl.col("weight").max() - pl.col("weight").min()).alias("spread"))
-        .sort("spread", descending=True)
-        .head(top)["dimension"]
-        .to_list()
-    )
+    if dims is None:
+        dims = (
+            frame.group_by("dimension")
+            .agg((pl.col(value).max() - pl.col(value).min()).alias("spread"))
+            .sort(["spread", "dimension"], descending=[True, False])
+            .head(8)["dimension"]
+            .to_list()
+        )
     series = {
-        dim: frame.filter(pl.col("dimension") == dim).sort("step")["weight"].to_list()
-        for dim in spread
+        dim: frame.filter(pl.col("dimension") == dim).sort("step")[value].to_list() for dim in dims
     }
-    return line_chart(series, [str(v) for v in labels], title)
+    return line_chart(series, [str(v) for v in labels], title, y_label=value)
 
 
 @dg.asset(
@@ -217,35 +219,33 @@ def reward_weight_trajectory(
     vectors = store.read(load_sql("select_reward_vectors"), [config.stats_version])
     model_steps = list(model_weight_steps(matrix, vectors).items())
     spec = SimulationSpec()
-    sim_steps, previous = [], None
-    for k, batch in enumerate(simulate_batches(matrix, spec)):
-        step = tri_factor_weights(matrix, batch, previous=previous, smoothing=spec.smoothing)
-        sim_steps.append((f"ckpt-{k}", step))
-        previous = step.weights
-    frame = pl.concat(
-        [
-            trajectory_frame(matrix, "simulated", sim_steps, config.stats_version),
-            trajectory_frame(matrix, "models", model_steps, config.stats_version),
-        ],
-        how="diagonal_relaxed",
-    )
+    sim_steps = simulate_steps(matrix, spec)
+    frames = [trajectory_frame(matrix, "simulated", sim_steps, config.stats_version)]
+    if model_steps:
+        frames.append(trajectory_frame(matrix, "models", model_steps, config.stats_version))
+    frame = pl.concat(frames, how="diagonal_relaxed")
     store.replace_rows("reward_weight_trajectory", frame, ["stats_version"], [config.stats_version])
-    sim_svg = _plot(
-        frame.filter(pl.col("source") == "simulated"),
-        f"Simulated checkpoints: {spec.weakening} weakens, {spec.redundant} becomes redundant",
-    )
-    reports = get_settings().reports_dir / "rewards"
-    reports.mkdir(parents=True, exist_ok=True)
-    (reports / "weight_trajectory_simulated.svg").write_text(sim_svg)
-    metadata = {
-        "dagster/row_count": frame.height,
-        "simulated_plot": dg.MetadataValue.md(svg_markdown(sim_svg, "simulated weights")),
-        "plot_path": str(reports / "weight_trajectory_simulated.svg"),
+    simulated = frame.filter(pl.col("source") == "simulated")
+    plots = {
+        "weight_trajectory_simulated": _plot(
+            simulated, f"Simulated: {spec.weakening} weakens, {spec.redundant} turns redundant"
+        ),
+        "redundancy_simulated": _plot(
+            simulated,
+            f"Simulated redundancy: {spec.redundant} tracks {spec.twin}",
+            value="redundancy",
+            dims=[spec.redundant, spec.twin, spec.weakening, "highlight_insight"],
+        ),
     }
     if model_steps:
-        model_svg = _plot(frame.filter(pl.col("source") == "models"), "Weights per model")
-        (reports / "weight_trajectory_models.svg").write_text(model_svg)
-        metadata["models_plot"] = dg.MetadataValue.md(svg_markdown(model_svg, "model weights"))
+        models = frame.filter(pl.col("source") == "models")
+        plots["weight_trajectory_models"] = _plot(models, "Weights per candidate model")
+    reports = get_settings().reports_dir / "rewards"
+    reports.mkdir(parents=True, exist_ok=True)
+    metadata: dict = {"dagster/row_count": frame.height, "plots_dir": str(reports)}
+    for name, svg in plots.items():
+        (reports / f"{name}.svg").write_text(svg)
+        metadata[name] = dg.MetadataValue.md(svg_markdown(svg, name))
     return dg.MaterializeResult(metadata=metadata)
 
 

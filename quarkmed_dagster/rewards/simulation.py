@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from quarkmed_dagster.rewards.matrix import AlignmentMatrix
-from quarkmed_dagster.rewards.weighting import tri_factor_weights
+from quarkmed_dagster.rewards.weighting import WeightStep, tri_factor_weights
 
 
 @dataclass(frozen=True)
@@ -49,14 +49,24 @@ def simulate_batches(matrix: AlignmentMatrix, spec: SimulationSpec) -> list[list
     return batches
 
 
-def simulate_trajectory(matrix: AlignmentMatrix, spec: SimulationSpec | None = None) -> list[dict]:
-    """Rows (checkpoint, dimension, category, weight, weakness, risk, redundancy, batch_mean)."""
+def simulate_steps(
+    matrix: AlignmentMatrix, spec: SimulationSpec | None = None
+) -> list[tuple[str, WeightStep]]:
+    """One TADW step per simulated checkpoint, labelled ``ckpt-<k>``."""
     spec = spec or SimulationSpec()
-    rows: list[dict] = []
+    steps: list[tuple[str, WeightStep]] = []
     previous: dict[str, float] | None = None
     for k, batch in enumerate(simulate_batches(matrix, spec)):
         step = tri_factor_weights(matrix, batch, previous=previous, smoothing=spec.smoothing)
+        steps.append((f"ckpt-{k}", step))
         previous = step.weights
+    return steps
+
+
+def simulate_trajectory(matrix: AlignmentMatrix, spec: SimulationSpec | None = None) -> list[dict]:
+    """Rows (checkpoint, dimension, category, weight, weakness, risk, redundancy, batch_mean)."""
+    rows: list[dict] = []
+    for k, (_, step) in enumerate(simulate_steps(matrix, spec)):
         for dim in matrix.dimensions:
             rows.append(
                 {
