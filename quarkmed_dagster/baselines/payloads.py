@@ -11,7 +11,8 @@ Baseline model strings and their schemas (input -> output):
 
 ``baseline/extractive-answerer`` (role generators)
     AnswerPayload {"query": str, "history": [{"role","content"}], "evidence":
-    [{"passage_id","text"}]} -> AnswerOutput {"answer": str, "citations": [passage_id]}
+    [{"passage_id","text"}], "persona": "basic|professional|insight" (optional; the baseline
+    answers with 4 / 6 / 8 sentences)} -> AnswerOutput {"answer": str, "citations": [...]}
 
 ``baseline/keypoint-extractor`` (role aggregators)
     KeypointsPayload {"query": str, "answers": [{"answer_id","text"}]}
@@ -77,6 +78,7 @@ class AnswerPayload(_Loose):
     query: str
     history: list[Turn] = Field(default_factory=list)
     evidence: list[Passage] = Field(default_factory=list)
+    persona: str | None = None
 
 
 class AnswerOutput(_Loose):
