@@ -16,6 +16,7 @@ from quarkmed_dagster.llm.cache import CallCache
 from quarkmed_dagster.llm.config import parse_profile
 from quarkmed_dagster.llm.gateway import LiteLLMGateway
 from quarkmed_dagster.llm.testing_server import LocalLLMServer, Reply
+from quarkmed_dagster.llm.types import extract_payload
 from quarkmed_dagster.rubrics.config import ConsensusParams, RubricConfig, RubricModels
 from quarkmed_dagster.rubrics.frames import outcome_frames
 from quarkmed_dagster.rubrics.incremental import plan_queries
@@ -180,3 +181,29 @@ def test_failed_calls_are_missing_not_reviewed_and_retried(server, monkeypatch, 
     assert sets.select("status", "is_current").rows() == [("failed", False)]
     plan = plan_queries([query], sets, "cfg", {"c1": version})
     assert [q.query_id for q in plan.generate] == ["q-good"]  # retried by the next run
+
+
+def test_equivalence_model_merges_near_clusters(server, monkeypatch):
+    def with_equivalence(request, attempt):
+        if request["model"].endswith("eq"):
+            data = extract_payload(request["messages"][-1]["content"])
+            same = "ibuprofen" in data["a"].lower() and "ibuprofen" in data["b"].lower()
+            return Reply(text=json.dumps({"equivalent": same}))
+        return handler(request, attempt)
+
+    server.script(with_equivalence)
+    config = _config()
+    config.models.equivalence = "openai/eq"
+    # every pair of clusters is "near" (band 2.0), so the model decides all merges
+    config.params.similarity_threshold = 0.99
+    config.params.equivalence_band = 2.0
+    outcomes = generate_rubrics(
+        [_query("split")], config, _gateway(server, monkeypatch), get_embedder().encode,
+        prompt_versions(),
+    )  # fmt: skip
+    clusters = outcomes["q-split"].clusters
+    asked = [r for r in server.requests if r["model"].endswith("eq")]
+    assert asked  # the equivalence model was consulted
+    ibuprofen = [c for c in clusters if "ibuprofen" in c.text.lower()]
+    assert len(ibuprofen) == 1 and len(ibuprofen[0].point_ids) == 4  # 2 texts x 2 aggregators
+    assert len(clusters) == 5  # 6 scripted points, two of them merged by the model
