@@ -1,0 +1,139 @@
+"""Judge concordance on K-QA's physician-labelled statement checks.
+
+Each row is (question, LLM answer, gold statement) with a physician majority label
+Entailment / Neutral / Contradiction. The statement becomes a rubric item and the answer
+the response: a positive item (Essential for K-QA ``Must_have``, Important for
+``Nice_to_have``) fully met ~ Entailment; a Pitfall item "contradicts the statement" judged
+as an error ~ Contradiction. A failed judge call is a missing label, never a verdict.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from quarkmed_dagster.audit.metrics import concordance_table
+from quarkmed_dagster.baselines.payloads import output_schema
+from quarkmed_dagster.llm.types import CallRequest, CallResult
+from quarkmed_dagster.prompts import load_prompt
+
+KQA_TIER = {"Must_have": "Essential", "Nice_to_have": "Important"}
+
+
+def load_kqa(path: Path) -> pl.DataFrame:
+    frame = pl.read_csv(path, infer_schema_length=0)
+    frame = (
+        frame.rename({frame.columns[0]: "row_id"})
+        if frame.columns[0] in ("", "column_1")
+        else frame
+    )
+    return frame.with_columns(
+        pl.col("row_id").cast(pl.Int64),
+        pl.col("category_x").replace_strict(KQA_TIER, default="Important").alias("tier"),
+    )
+
+
+def judge_requests(frame: pl.DataFrame, judge_model: str) -> list[CallRequest]:
+    prompt = load_prompt("judge_response")
+    requests = []
+    for row in frame.iter_rows(named=True):
+        payload = {
+            "query": row["Question"],
+            "history": [],
+            "response": row["answer"],
+            "items": [
+                {
+                    "item_id": "support",
+                    "tier": row["tier"],
+                    "title": row["claim"],
+                    "description": "",
+                },
+                {
+                    "item_id": "contradiction",
+                    "tier": "Pitfall",
+                    "title": f"States the opposite of: {row['claim']}",
+                    "description": "Error if the response contradicts this statement.",
+                },
+            ],
+        }
+        requests.append(
+            CallRequest(
+                role="judges",
+                model=judge_model,
+                messages=prompt.messages(payload),
+                prompt_version=prompt.version,
+                json_schema=output_schema("semantic-judge"),
+            )
+        )
+    return requests
+
+
+def _levels(result: CallResult) -> dict[str, object] | None:
+    if result.status not in ("ok", "cached") or not isinstance(result.parsed, dict):
+        return None
+    verdicts = result.parsed.get("verdicts")
+    if not isinstance(verdicts, list):
+        return None
+    return {v.get("item_id"): v.get("level") for v in verdicts if isinstance(v, dict)}
+
+
+def predicted_label(result: CallResult) -> str | None:
+    """Three-way label from the two items; None when the call failed or a level is missing."""
+    levels = _levels(result)
+    if levels is None or "support" not in levels or "contradiction" not in levels:
+        return None
+    if levels["contradiction"] in ("minor", "major"):
+        return "Contradiction"
+    try:
+        support = float(levels["support"])  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return "Entailment" if support >= 1.0 else "Neutral"
+
+
+def labelled_frame(
+    frame: pl.DataFrame, results: list[CallResult], judge_model: str
+) -> pl.DataFrame:
+    preds = [predicted_label(r) for r in results]
+    return frame.with_columns(
+        pl.Series("judge_label", preds, dtype=pl.Utf8),
+        pl.lit(judge_model).alias("judge_model"),
+        pl.col("majority_label").alias("expert_label"),
+    )
+
+
+def _binary(col: str) -> pl.Expr:
+    return (
+        pl.when(pl.col(col).is_null())
+        .then(None)
+        .when(pl.col(col) == "Entailment")
+        .then(pl.lit("met"))
+        .otherwise(pl.lit("not_met"))
+        .alias(col)
+    )
+
+
+def kqa_concordance(labelled: pl.DataFrame, threshold: float) -> pl.DataFrame:
+    """Rows for the binary (fully met ~ Entailment) and three-way tasks, overall and per tier,
+    plus each physician against the majority of the other two as a human reference."""
+    binary = labelled.with_columns(_binary("expert_label"), _binary("judge_label"))
+    parts = [
+        concordance_table(binary, "kqa_nli_binary", ["tier"], threshold),
+        concordance_table(labelled, "kqa_nli_3way", ["tier"], threshold),
+    ]
+    return pl.concat(parts)
+
+
+def physician_reference(frame: pl.DataFrame, threshold: float) -> pl.DataFrame:
+    """Each physician's binary agreement with the majority (an upper reference for judges)."""
+    rows = []
+    for i in range(3):
+        part = frame.select(
+            pl.col("tier"),
+            pl.lit(f"physician_{i}").alias("judge_model"),
+            pl.col("majority_label").alias("expert_label"),
+            pl.col(f"label_{i}").alias("judge_label"),
+        )
+        rows.append(part.with_columns(_binary("expert_label"), _binary("judge_label")))
+    return concordance_table(pl.concat(rows), "kqa_nli_binary_physicians", ["tier"], threshold)
