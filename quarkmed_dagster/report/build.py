@@ -1,0 +1,221 @@
+"""Build the HTML report from whatever result tables the warehouse holds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+
+import polars as pl
+
+from quarkmed_dagster.report.svg import bar_chart, histogram
+from quarkmed_dagster.warehouse import Warehouse
+
+CSS = (
+    "body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
+    "h2{border-bottom:1px solid #ccc;margin-top:2em}table{border-collapse:collapse;font-size:12px}"
+    "td,th{border:1px solid #ddd;padding:3px 6px}.flag{color:#b00;font-weight:bold}"
+    ".baseline{color:#666;font-style:italic}.empty{color:#888}"
+)
+# Sets a marker once the page has loaded so a headless browser can check the plots exist.
+MARKER_JS = (
+    "document.addEventListener('DOMContentLoaded',function(){var s=document.querySelectorAll("
+    "'svg.plot');var n=0;s.forEach(function(e){if(e.getBBox().width>0){n++;}});"
+    "document.body.setAttribute('data-plots-drawn',String(n));});"
+)
+
+
+def model_label(model: str, is_baseline: bool | None) -> str:
+    return f"{model} (baseline)" if is_baseline else model
+
+
+def _tables(wh: Warehouse) -> set[str]:
+    return set(wh.read("SELECT table_name FROM information_schema.tables")["table_name"].to_list())
+
+
+def _read(wh: Warehouse, tables: set[str], table: str, sql: str) -> pl.DataFrame:
+    return wh.read(sql) if table in tables else pl.DataFrame()
+
+
+def _table_html(frame: pl.DataFrame, max_rows: int = 30) -> str:
+    if frame.is_empty():
+        return '<p class="empty">No rows.</p>'
+    head = "".join(f"<th>{escape(c)}</th>" for c in frame.columns)
+    body = []
+    for row in frame.head(max_rows).iter_rows():
+        cells = []
+        for v in row:
+            text = f"{v:.3f}" if isinstance(v, float) else ("" if v is None else str(v))
+            cells.append(f"<td>{escape(text[:160])}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _section(title: str, *parts: str) -> str:
+    return f"<h2>{escape(title)}</h2>" + "".join(parts or ('<p class="empty">No data yet.</p>',))
+
+
+def leaderboard_section(lb: pl.DataFrame) -> list[str]:
+    if lb.is_empty():
+        return [_section("Leaderboard")]
+    overall = lb.filter(pl.col("category") == "All").sort("score", descending=True, nulls_last=True)
+    rows = [
+        (model_label(r["candidate_model"], r["is_baseline"]), r["score"], r["ci_low"], r["ci_high"])
+        for r in overall.iter_rows(named=True)
+    ]
+    versions = overall.select("rubric_set_version", "corpus_version").unique()
+    out = [
+        _section(
+            "Leaderboard (95% interval)",
+            bar_chart(rows, "Overall score with 95% interval", xmax=1.0),
+            _table_html(overall),
+            f"<p>Versions: {escape(', '.join(map(str, versions.rows())))}</p>",
+        )
+    ]
+    cats = lb.filter(pl.col("category") != "All").sort("category", "candidate_model")
+    if not cats.is_empty():
+        rows = [
+            (
+                f"{r['category']} · {model_label(r['candidate_model'], r['is_baseline'])}",
+                r["score"],
+                r["ci_low"],
+                r["ci_high"],
+            )
+            for r in cats.iter_rows(named=True)
+        ]
+        out.append(
+            _section(
+                "Per-category breakdown", bar_chart(rows, "Score by category and model", xmax=1.0)
+            )
+        )
+    return out
+
+
+def dimension_section(qs: pl.DataFrame) -> list[str]:
+    if qs.is_empty():
+        return [_section("Score distributions")]
+    label = (
+        pl.when(pl.col("is_baseline"))
+        .then(pl.col("candidate_model") + " (baseline)")
+        .otherwise(pl.col("candidate_model"))
+    )
+    qs = qs.with_columns(label.alias("model"))
+    series = {
+        m: part["score"].drop_nulls().to_list()
+        for (m,), part in qs.group_by(["model"], maintain_order=True)
+    }
+    out = [_section("Score distributions", histogram(series, "Per-query score by model"))]
+    skip = {"score", "coverage", "ci_low", "ci_high"}
+    dims = [c for c, t in qs.schema.items() if t.is_float() and c not in skip]
+    if dims:
+        rows = []
+        for (m,), part in qs.group_by(["model"], maintain_order=True):
+            for d in dims:
+                rows.append((f"{m} · {d}", part[d].mean(), None, None))
+        out.append(_section("Per-dimension breakdown", bar_chart(rows, "Mean per dimension")))
+    return out
+
+
+def rubric_section(items: pl.DataFrame) -> list[str]:
+    if items.is_empty():
+        return [_section("Rubric tier mix")]
+    mix = items.group_by("tier").len().sort("tier")
+    rows = [(r["tier"], float(r["len"]), None, None) for r in mix.iter_rows(named=True)]
+    return [_section("Rubric tier mix", bar_chart(rows, "Rubric items by tier", fmt="{:.0f}"))]
+
+
+def agreement_section(iv: pl.DataFrame, conc: pl.DataFrame) -> list[str]:
+    parts = []
+    if not iv.is_empty():
+        parts.append(
+            histogram(
+                {"judge agreement": iv["agreement"].drop_nulls().to_list()},
+                "Judge agreement per item verdict",
+            )
+        )
+    if not conc.is_empty():
+        overall = conc.filter(pl.col("group_by").is_in(["all", "tier"]))
+        rows = [
+            (
+                f"{r['audit_set']} · {r['judge_model']} · {r['group_value']}",
+                r["concordance"],
+                None,
+                None,
+            )
+            for r in overall.iter_rows(named=True)
+        ]
+        parts.append(bar_chart(rows, "Concordance with physicians", xmax=1.0))
+        flagged = overall.filter(pl.col("flagged"))
+        if not flagged.is_empty():
+            names = sorted(set(flagged["judge_model"].to_list()))
+            parts.append(
+                f'<p class="flag">Below the configured concordance threshold: {escape(", ".join(names))}</p>'
+            )
+        parts.append(_table_html(overall.drop("created_at", strict=False)))
+    return [_section("Judge agreement and expert concordance", *parts)]
+
+
+def cost_section(calls: pl.DataFrame) -> list[str]:
+    if calls.is_empty():
+        return [_section("Cost and tokens")]
+    by = (
+        calls.group_by("role", "model", "is_baseline")
+        .agg(
+            pl.len().alias("calls"),
+            pl.col("tokens_in").sum(),
+            pl.col("tokens_out").sum(),
+            pl.col("cost_usd").sum(),
+        )
+        .sort("role", "model")
+    )
+    rows = [
+        (
+            f"{r['role']} · {model_label(r['model'], r['is_baseline'])}",
+            float(r["tokens_in"] or 0) + float(r["tokens_out"] or 0),
+            None,
+            None,
+        )
+        for r in by.iter_rows(named=True)
+    ]
+    return [
+        _section(
+            "Cost and tokens",
+            bar_chart(rows, "Tokens by stage (role) and model", fmt="{:.0f}"),
+            _table_html(by),
+        )
+    ]
+
+
+def build_report(wh: Warehouse) -> str:
+    tables = _tables(wh)
+    lb = _read(wh, tables, "leaderboard", "SELECT * FROM leaderboard")
+    qs = _read(wh, tables, "query_scores", "SELECT * FROM query_scores")
+    items = _read(wh, tables, "rubric_items", "SELECT tier FROM rubric_items")
+    iv = _read(wh, tables, "item_verdicts", "SELECT agreement FROM item_verdicts")
+    conc = _read(wh, tables, "concordance", "SELECT * FROM concordance")
+    calls = _read(
+        wh,
+        tables,
+        "llm_calls",
+        "SELECT role, model, is_baseline, tokens_in, tokens_out, cost_usd FROM llm_calls",
+    )
+    body = [
+        "<h1>QuarkMed evaluation report</h1>",
+        f"<p>Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Offline baseline models are "
+        "labelled <span class='baseline'>(baseline)</span>.</p>",
+        *leaderboard_section(lb),
+        *dimension_section(qs),
+        *rubric_section(items),
+        *agreement_section(iv, conc),
+        *cost_section(calls),
+    ]
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>QuarkMed report</title>"
+        f"<style>{CSS}</style></head><body>{''.join(body)}<script>{MARKER_JS}</script></body></html>"
+    )
+
+
+def write_report(wh: Warehouse, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(build_report(wh), encoding="utf-8")
+    return path
