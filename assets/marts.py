@@ -1,0 +1,123 @@
+"""Stages 7-8: score marts, the HTML report and expert-audit concordance (thin layer over
+``quarkmed_dagster.marts``, ``quarkmed_dagster.report`` and ``quarkmed_dagster.audit``).
+
+``marts`` (re)creates the analyst views over scored results and publishes the read-only
+analyst snapshot; ``html_report`` writes ``reports_dir/report.html``; ``kqa_judge_concordance``
+grades K-QA's physician-labelled statement checks with the configured judge panel.
+"""
+
+
+import dagster as dg
+from pydantic import Field
+
+from quarkmed_dagster.audit.runner import DEFAULT_THRESHOLD, run_kqa_concordance
+from quarkmed_dagster.leaderboard import leaderboard_text
+from quarkmed_dagster.llm.resource import LLMGatewayResource
+from quarkmed_dagster.marts.views import create_marts
+from quarkmed_dagster.metadata import frame_to_markdown
+from quarkmed_dagster.report.build import write_report
+from quarkmed_dagster.resources import WarehouseResource
+from quarkmed_dagster.settings import get_settings
+
+GROUP = "marts"
+OWNERS = ["team:quarkmed"]
+KINDS = {"duckdb", "python"}
+
+
+class ConcordanceConfig(dg.Config):
+    threshold: float = Field(
+        default=DEFAULT_THRESHOLD,
+        description="A judge panel whose concordance with physicians is below this is flagged.",
+    )
+    limit: int = Field(default=0, description="Use only the first N K-QA rows (0 = all).")
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    code_version="v1",
+    description=(
+        "Judge concordance with physicians on K-QA statement checks (399 triples): rate, "
+        "Cohen's kappa, balanced F1 per tier and judge; panels below the threshold flagged."
+    ),
+)
+def kqa_judge_concordance(
+    config: ConcordanceConfig, warehouse: WarehouseResource, llm: LLMGatewayResource
+) -> dg.MaterializeResult:
+    wh = warehouse.get()
+    judges = [m.model for m in llm.role_models("judges")]
+    gateway = llm.gateway("kqa_concordance")
+    out = run_kqa_concordance(
+        wh, gateway, get_settings().sample_data_dir, judges, config.threshold, config.limit or None
+    )
+    gateway.flush_log()
+    overall = out.filter(out["group_by"] == "all")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": out.height,
+            "flagged_panels": dg.MetadataValue.int(
+                int(
+                    overall.filter(overall["flagged"] & overall["is_baseline"].is_not_null()).height
+                )
+            ),
+            "preview": dg.MetadataValue.md(
+                frame_to_markdown(
+                    overall.select(
+                        "audit_set",
+                        "judge_model",
+                        "n",
+                        "n_missing",
+                        "concordance",
+                        "kappa",
+                        "balanced_f1",
+                        "flagged",
+                    )
+                )
+            ),
+        }
+    )
+
+
+@dg.asset(
+    deps=["leaderboard", "item_verdicts", "query_scores", "query_rubrics", kqa_judge_concordance],
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    code_version="v1",
+    description=(
+        "Analyst marts: leaderboard breakdowns with intervals, per-query drill-down, judge "
+        "agreement (views over scored tables); then publishes the read-only analyst snapshot."
+    ),
+)
+def marts(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    wh = warehouse.get()
+    created = create_marts(wh)
+    snapshot = wh.publish_snapshot(get_settings().analyst_snapshot)
+    return dg.MaterializeResult(
+        metadata={
+            "views": dg.MetadataValue.json(created),
+            "dagster/row_count": len(created),
+            "analyst_snapshot": dg.MetadataValue.path(str(snapshot)),
+        }
+    )
+
+
+@dg.asset(
+    deps=[marts],
+    group_name=GROUP,
+    kinds={"html", "python"},
+    owners=OWNERS,
+    code_version="v1",
+    description="Self-contained HTML report (inline SVG plots) at reports_dir/report.html.",
+)
+def html_report(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    wh = warehouse.get()
+    path = write_report(wh, get_settings().reports_dir / "report.html")
+    return dg.MaterializeResult(
+        metadata={
+            "report_path": dg.MetadataValue.path(str(path)),
+            "bytes": path.stat().st_size,
+            "leaderboard": dg.MetadataValue.md(f"```\n{leaderboard_text(wh)}\n```"),
+        }
+    )

@@ -1,0 +1,57 @@
+"""Run the K-QA concordance with a gateway and store it in the ``concordance`` table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from quarkmed_dagster.audit.kqa import (
+    judge_requests,
+    kqa_concordance,
+    labelled_frame,
+    load_kqa,
+    physician_reference,
+)
+from quarkmed_dagster.llm.types import Gateway
+from quarkmed_dagster.prompts import load_prompt
+from quarkmed_dagster.warehouse import Warehouse
+
+KQA_FILE = Path("audit") / "NLI_medical_annotator.csv"
+KQA_SETS = ["kqa_nli_binary", "kqa_nli_3way", "kqa_nli_binary_physicians"]
+DEFAULT_THRESHOLD = 0.7
+
+
+def run_kqa_concordance(
+    wh: Warehouse,
+    gateway: Gateway,
+    sample_data_dir: Path,
+    judge_models: list[str],
+    threshold: float = DEFAULT_THRESHOLD,
+    limit: int | None = None,
+) -> pl.DataFrame:
+    frame = load_kqa(sample_data_dir / KQA_FILE)
+    if limit is not None:
+        frame = frame.head(limit)
+    version = load_prompt("judge_response").version
+    parts = []
+    for model in judge_models:
+        results = gateway.run(judge_requests(frame, model))
+        table = kqa_concordance(labelled_frame(frame, results, model), threshold)
+        parts.append(
+            table.with_columns(
+                pl.lit(model.startswith("baseline/")).alias("is_baseline"),
+                pl.lit(version).alias("prompt_version"),
+            )
+        )
+    human = physician_reference(frame, threshold).with_columns(
+        pl.lit(False).alias("is_baseline"), pl.lit(None, dtype=pl.Utf8).alias("prompt_version")
+    )
+    out = pl.concat([*parts, human], how="diagonal_relaxed")
+    with wh.writer() as con:
+        con.execute("DELETE FROM concordance WHERE audit_set IN (SELECT unnest(?))", [KQA_SETS])
+        con.register("conc_frame", out.to_arrow())
+        cols = ", ".join(out.columns)
+        con.execute(f"INSERT INTO concordance ({cols}) SELECT {cols} FROM conc_frame")
+        con.unregister("conc_frame")
+    return out
