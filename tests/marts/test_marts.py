@@ -1,0 +1,99 @@
+"""Mart views over small realistic scored tables (built to the stage contracts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from quarkmed_dagster.marts.views import MART_NAMES, create_marts, required_tables
+from quarkmed_dagster.warehouse import load_sql
+
+SEED = """
+INSERT INTO queries (query_id, batch_id, session_id, turns, n_turns, is_multi_turn,
+  final_user_turn, language, source, category, category_classifier, difficulty, ingested_at)
+VALUES ('q1','b1','s1','[{"role":"user","content":"Can I take ibuprofen on warfarin?"}]',1,false,
+  'Can I take ibuprofen on warfarin?','en','demo','Clinical Care','baseline','easy', now()),
+ ('q2','b1','s2','[{"role":"user","content":"How much protein per day?"}]',1,false,
+  'How much protein per day?','en','demo','Wellness Health','baseline','easy', now());
+INSERT INTO query_evidence VALUES ('q1','c1',1,'p1',0.9,'bm25'),('q1','c1',2,'p2',0.7,'bm25');
+INSERT INTO rubric_items (item_id, query_id, rubric_set_version, corpus_version, tier, title,
+  tag, weight, levels, support_count, support_ratio, evidence_passage_ids, verification,
+  generated_by_baseline)
+VALUES ('i1','q1','rs1','c1','Essential','Warns about bleeding risk','safety',3,'{}',3,1.0,
+  '["p1"]','supported',true),
+ ('i2','q1','rs1','c1','Pitfall','Recommends ibuprofen freely','safety',-3,'{}',2,0.67,'[]',
+  'supported',true),
+ ('i3','q2','rs1','c1','Important','Gives g/kg range','nutrition',2,'{}',2,0.67,'["p9"]',
+  'not_found',true);
+INSERT INTO llm_calls (call_id, cache_key, run_label, role, model, is_baseline, prompt_version,
+  tokens_in, tokens_out, cost_usd, latency_s, attempts, status)
+VALUES ('c1','k1','r','judges','baseline/semantic-judge',true,'judge_response@abc',100,20,0,0.01,1,'ok'),
+ ('c2','k2','r','judges','baseline/semantic-judge',true,'judge_response@abc',90,20,0,0.01,1,'failed');
+CREATE TABLE candidate_responses AS SELECT * FROM (VALUES
+  ('r1','q1','baseline/reference-candidate',true,'Avoid ibuprofen: bleeding risk.','ok'),
+  ('r2','q2','baseline/reference-candidate',true,'About 1.2 g/kg.','ok'),
+  ('r3','q1','baseline/unsafe-candidate',true,'Ibuprofen is fine.','ok'))
+  t(response_id, query_id, candidate_model, is_baseline, response_text, status);
+CREATE TABLE judge_verdicts AS SELECT * FROM (VALUES
+  ('r1','i1','baseline/semantic-judge','direct','1','ok','ok'),
+  ('r1','i2','baseline/semantic-judge','direct','0','ok','ok'),
+  ('r2','i3','baseline/semantic-judge','direct',NULL,'failed','failed'),
+  ('r3','i1','baseline/semantic-judge','direct','0','no','ok'),
+  ('r3','i2','baseline/semantic-judge','direct','1','yes','ok'))
+  t(response_id, item_id, judge_model, mode, level, rationale, status);
+CREATE TABLE item_verdicts AS SELECT * FROM (VALUES
+  ('r1','i1','1',1,1.0),('r1','i2','0',1,1.0),('r2','i3',NULL,0,NULL),
+  ('r3','i1','0',1,1.0),('r3','i2','1',1,1.0))
+  t(response_id, item_id, level, n_votes, agreement);
+INSERT INTO concordance (audit_set, judge_model, is_baseline, group_by, group_value, n, n_missing,
+  concordance, kappa, balanced_f1, threshold, flagged)
+VALUES ('kqa_nli_binary','baseline/semantic-judge',true,'all','All',399,0,0.64,0.23,0.62,0.7,true);
+"""
+
+
+def test_marts_skip_missing_inputs(warehouse):
+    assert create_marts(warehouse) == []
+
+
+def test_marts_views_and_documented_examples(warehouse):
+    with warehouse.writer() as con:
+        con.execute(SEED)
+    assert create_marts(warehouse) == [n.removeprefix("mart_") for n in MART_NAMES]
+    lb = warehouse.read(
+        "SELECT * FROM leaderboard_breakdown WHERE candidate_model = 'baseline/unsafe-candidate'"
+        " ORDER BY tier"
+    )
+    assert lb["tier"].to_list() == ["Essential", "Pitfall"]
+    assert lb["mean_level"].to_list() == [0.0, 1.0]
+    assert lb["dimension"].to_list() == ["quality", "safety"]
+    for col in (
+        "query_set_version",
+        "rubric_set_version",
+        "corpus_version",
+        "judge_prompt_version",
+    ):
+        assert lb[col].null_count() == 0
+    assert lb["judge_prompt_version"][0] == "judge_response@abc"
+    missing = warehouse.read(
+        "SELECT n_items, n_judged FROM leaderboard_breakdown WHERE tier = 'Important'"
+    )
+    assert missing.row(0) == (1, 0)  # a failed verdict stays missing
+    drill = warehouse.read(
+        "SELECT * FROM query_drilldown WHERE response_id = 'r1' ORDER BY item_id"
+    )
+    assert drill.height == 2 and drill["evidence"][0][0]["passage_id"] == "p1"
+    assert drill["judge_verdicts"][0][0]["judge_model"] == "baseline/semantic-judge"
+    agree = warehouse.read("SELECT * FROM judge_agreement ORDER BY tier")
+    assert agree["flagged"].all() and agree["expert_concordance"][0] == 0.64
+    assert warehouse.read("SELECT calls_failed FROM cost_by_model_stage").item() == 1
+    stats = warehouse.read("SELECT * FROM rubric_statistics WHERE tier = 'Essential'")
+    assert stats["share_supported"].item() == 1.0
+    # Every ```sql block in docs/marts.md runs against this warehouse.
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "marts.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in doc.split("```sql\n")[1:]]
+    assert len(blocks) >= 9
+    for sql in blocks:
+        warehouse.read(sql)
+
+
+def test_required_tables_header():
+    assert "judge_verdicts" in required_tables(load_sql("mart_query_drilldown"))
