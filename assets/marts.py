@@ -6,7 +6,6 @@ analyst snapshot; ``html_report`` writes ``reports_dir/report.html``; ``kqa_judg
 grades K-QA's physician-labelled statement checks with the configured judge panel.
 """
 
-
 import dagster as dg
 from pydantic import Field
 

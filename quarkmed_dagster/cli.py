@@ -62,5 +62,118 @@ def leaderboard() -> None:
     _print_leaderboard(Warehouse(get_settings().warehouse))
 
 
+# --- Stages 7-8: report, exports and expert audit (added by the marts/report helper) ---
+
+
+def _warehouse():  # type: ignore[no-untyped-def]
+    from quarkmed_dagster.warehouse import Warehouse
+
+    warehouse = Warehouse(get_settings().warehouse)
+    warehouse.ensure_schema()
+    return warehouse
+
+
+@main.command()
+@click.option("--out", type=click.Path(), default=None, help="Default: reports_dir/report.html")
+def report(out: str | None) -> None:
+    """Build the self-contained HTML report from the warehouse."""
+    from pathlib import Path
+
+    from quarkmed_dagster.marts.views import create_marts
+    from quarkmed_dagster.report.build import write_report
+
+    warehouse = _warehouse()
+    create_marts(warehouse)
+    path = write_report(warehouse, Path(out) if out else get_settings().reports_dir / "report.html")
+    click.echo(f"HTML report: {path}")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["healthbench", "parquet"]), required=True)
+@click.option("--out", type=click.Path(), required=True, help="JSONL file or Parquet directory")
+def export(fmt: str, out: str) -> None:
+    """Export rubrics as HealthBench JSONL, or the result tables as Parquet."""
+    from pathlib import Path
+
+    from quarkmed_dagster.marts.export import export_healthbench, export_parquet
+
+    warehouse = _warehouse()
+    if fmt == "healthbench":
+        n = export_healthbench(warehouse, Path(out))
+        click.echo(f"{n} HealthBench-format examples -> {out}")
+    else:
+        written = export_parquet(warehouse, Path(out))
+        click.echo(f"{len(written)} tables -> {out}")
+
+
+@main.command("audit-sample")
+@click.option("--per-stratum", default=3, show_default=True)
+@click.option("--name", default="audit_sample", show_default=True)
+@click.option("--out-dir", type=click.Path(), default=None, help="Default: reports_dir/audit")
+@click.option("--seed", default=0, show_default=True)
+def audit_sample(per_stratum: int, name: str, out_dir: str | None, seed: int) -> None:
+    """Blinded stratified sample (category x tier x model) as CSV + XLSX, plus a key file."""
+    from pathlib import Path
+
+    from quarkmed_dagster.audit.sampling import SAMPLE_SQL, stratified_sample, write_sample
+
+    warehouse = _warehouse()
+    tables = set(warehouse.read("SELECT table_name FROM information_schema.tables")["table_name"])
+    if not {"candidate_responses", "item_verdicts", "judge_verdicts"} <= tables:
+        raise click.ClickException("No scored responses yet: run `quarkmed run` first.")
+    sample = stratified_sample(warehouse.read(SAMPLE_SQL), per_stratum, seed)
+    target = Path(out_dir) if out_dir else get_settings().reports_dir / "audit"
+    paths = write_sample(sample, target, name)
+    click.echo(f"{sample.height} rows; clinician files: {paths['csv']}, {paths['xlsx']}")
+    click.echo(f"key (keep away from clinicians): {paths['key']}")
+
+
+@main.command("audit-import")
+@click.argument("labels", type=click.Path(exists=True))
+@click.argument("key", type=click.Path(exists=True))
+@click.option("--audit-set", default="clinician_audit", show_default=True)
+@click.option("--threshold", default=0.7, show_default=True)
+def audit_import(labels: str, key: str, audit_set: str, threshold: float) -> None:
+    """Import clinician labels (CSV/XLSX with expert_level filled) and store concordance."""
+    from pathlib import Path
+
+    import polars as pl
+
+    from quarkmed_dagster.audit.runner import store_concordance
+    from quarkmed_dagster.audit.sampling import audit_concordance, read_labels
+
+    key_frame = pl.read_csv(key, infer_schema_length=0)
+    table = audit_concordance(read_labels(Path(labels)), key_frame, audit_set, threshold)
+    store_concordance(_warehouse(), table, [audit_set])
+    click.echo(table.filter(pl.col("group_by") == "all"))
+
+
+@main.command()
+@click.option("--threshold", default=0.7, show_default=True)
+@click.option("--limit", default=0, help="Only the first N K-QA rows (0 = all 399).")
+def concordance(threshold: float, limit: int) -> None:
+    """Grade K-QA physician-labelled statement checks with the judge panel; store concordance."""
+    import polars as pl
+    from rich.progress import Progress
+
+    from quarkmed_dagster.audit.runner import run_kqa_concordance
+    from quarkmed_dagster.llm.resource import LLMGatewayResource
+
+    settings = get_settings()
+    llm = LLMGatewayResource.from_settings()
+    judges = [m.model for m in llm.role_models("judges")]
+    with Progress() as progress:
+        task = progress.add_task("K-QA concordance", total=len(judges))
+        gateway = llm.gateway("kqa_concordance")
+        out = run_kqa_concordance(
+            _warehouse(), gateway, settings.sample_data_dir, judges, threshold, limit or None
+        )
+        gateway.flush_log()
+        progress.update(task, completed=len(judges))
+    cols = ["audit_set", "judge_model", "n", "concordance", "kappa", "balanced_f1", "flagged"]
+    with pl.Config(tbl_rows=40, tbl_cols=10, fmt_str_lengths=40):
+        click.echo(out.filter(pl.col("group_by") == "all").select(cols))
+
+
 if __name__ == "__main__":
     main()

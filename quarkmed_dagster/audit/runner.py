@@ -48,10 +48,15 @@ def run_kqa_concordance(
         pl.lit(False).alias("is_baseline"), pl.lit(None, dtype=pl.Utf8).alias("prompt_version")
     )
     out = pl.concat([*parts, human], how="diagonal_relaxed")
+    store_concordance(wh, out, KQA_SETS)
+    return out
+
+
+def store_concordance(wh: Warehouse, frame: pl.DataFrame, audit_sets: list[str]) -> None:
+    """Replace the rows of ``audit_sets`` in ``concordance`` with ``frame`` (idempotent)."""
     with wh.writer() as con:
-        con.execute("DELETE FROM concordance WHERE audit_set IN (SELECT unnest(?))", [KQA_SETS])
-        con.register("conc_frame", out.to_arrow())
-        cols = ", ".join(out.columns)
+        con.execute("DELETE FROM concordance WHERE list_contains(?, audit_set)", [audit_sets])
+        con.register("conc_frame", frame.to_arrow())
+        cols = ", ".join(frame.columns)
         con.execute(f"INSERT INTO concordance ({cols}) SELECT {cols} FROM conc_frame")
         con.unregister("conc_frame")
-    return out

@@ -1,0 +1,86 @@
+"""Exports: HealthBench-format JSONL with our rubrics; result tables as Parquet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from quarkmed_dagster.warehouse import Warehouse
+
+PARQUET_TABLES = [
+    "queries",
+    "rubric_items",
+    "rubric_sets",
+    "query_evidence",
+    "candidate_responses",
+    "judge_verdicts",
+    "item_verdicts",
+    "query_scores",
+    "leaderboard",
+    "llm_calls",
+    "concordance",
+    "review_queue",
+    "quarantine",
+]
+# HealthBench criteria carry signed points; our Pitfall items are the negative ones.
+TIER_SIGN = {"Pitfall": -1.0}
+
+HB_SQL = """
+SELECT q.query_id, q.turns, q.category, q.difficulty, ri.rubric_set_version, ri.corpus_version,
+       list({'item_id': ri.item_id, 'tier': ri.tier, 'title': ri.title,
+             'description': ri.description, 'tag': ri.tag, 'weight': ri.weight}
+            ORDER BY ri.item_id) AS items
+FROM queries AS q JOIN current_rubric_items AS ri ON ri.query_id = q.query_id
+GROUP BY ALL ORDER BY q.query_id
+"""
+
+
+def healthbench_example(row: dict) -> dict:
+    turns = json.loads(row["turns"]) if isinstance(row["turns"], str) else row["turns"]
+    rubrics = []
+    for item in row["items"]:
+        points = abs(float(item["weight"])) * TIER_SIGN.get(item["tier"], 1.0)
+        criterion = item["title"] + (f": {item['description']}" if item["description"] else "")
+        rubrics.append(
+            {
+                "criterion": criterion,
+                "points": points,
+                "tags": [
+                    f"tier:{item['tier'].lower()}",
+                    f"axis:{item['tag']}",
+                    f"item:{item['item_id']}",
+                ],
+            }
+        )
+    return {
+        "prompt_id": row["query_id"],
+        "prompt": [{"role": t["role"], "content": t["content"]} for t in turns],
+        "rubrics": rubrics,
+        "example_tags": [
+            f"theme:{row['category']}",
+            f"difficulty:{row['difficulty']}",
+            f"rubric_set:{row['rubric_set_version']}",
+            f"corpus:{row['corpus_version']}",
+        ],
+    }
+
+
+def export_healthbench(wh: Warehouse, path: Path) -> int:
+    frame = wh.read(HB_SQL)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for row in frame.iter_rows(named=True):
+            fh.write(json.dumps(healthbench_example(row), ensure_ascii=False) + "\n")
+    return frame.height
+
+
+def export_parquet(wh: Warehouse, out_dir: Path) -> list[Path]:
+    tables = set(wh.read("SELECT table_name FROM information_schema.tables")["table_name"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in PARQUET_TABLES:
+        if table in tables:
+            target = out_dir / f"{table}.parquet"
+            wh.read_table(table).write_parquet(target)
+            written.append(target)
+    return written

@@ -1,0 +1,167 @@
+"""Concordance metrics, the real K-QA run with the offline judge, and the audit round trip."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+from sklearn.metrics import cohen_kappa_score
+
+from quarkmed_dagster.audit.kqa import load_kqa, physician_reference
+from quarkmed_dagster.audit.metrics import concordance_stats, concordance_table
+from quarkmed_dagster.audit.runner import run_kqa_concordance, store_concordance
+from quarkmed_dagster.audit.sampling import (
+    audit_concordance,
+    read_labels,
+    stratified_sample,
+    write_sample,
+)
+from quarkmed_dagster.llm.cache import CallCache
+from quarkmed_dagster.llm.config import load_profile
+from quarkmed_dagster.llm.gateway import LiteLLMGateway
+from quarkmed_dagster.settings import PROJECT_ROOT
+
+SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+
+
+def test_concordance_stats_known_values():
+    expert = ["met", "met", "not_met", "not_met", "met", "not_met"]
+    judge = ["met", "not_met", "not_met", "not_met", "met", None]
+    s = concordance_stats(expert, judge)
+    assert s["n"] == 5 and s["n_missing"] == 1
+    assert s["concordance"] == pytest.approx(4 / 5)
+    assert s["kappa"] == pytest.approx(cohen_kappa_score(expert[:5], judge[:5]))
+    # macro F1: met (P=1, R=2/3 -> 0.8), not_met (P=2/3, R=1 -> 0.8)
+    assert s["balanced_f1"] == pytest.approx(0.8)
+    assert concordance_stats(["met"], [None])["concordance"] is None
+
+
+def test_concordance_table_flags_below_threshold():
+    frame = pl.DataFrame(
+        {
+            "judge_model": ["good"] * 4 + ["bad"] * 4,
+            "tier": ["Essential", "Essential", "Pitfall", "Pitfall"] * 2,
+            "expert_label": ["a", "b", "a", "b"] * 2,
+            "judge_label": ["a", "b", "a", "b", "b", "a", "a", "a"],
+        }
+    )
+    table = concordance_table(frame, "t", ["tier"], threshold=0.7)
+    overall = {
+        r["judge_model"]: r for r in table.filter(pl.col("group_by") == "all").iter_rows(named=True)
+    }
+    assert overall["good"]["concordance"] == 1.0 and not overall["good"]["flagged"]
+    assert overall["bad"]["concordance"] == 0.25 and overall["bad"]["flagged"]
+    assert set(table.filter(pl.col("group_by") == "tier")["group_value"]) == {
+        "Essential",
+        "Pitfall",
+    }
+
+
+def test_kqa_bundle_and_physician_reference():
+    frame = load_kqa(SAMPLE_DIR / "audit" / "NLI_medical_annotator.csv")
+    assert frame.height == 399
+    assert set(frame["tier"]) == {"Essential", "Important"}
+    ref = physician_reference(frame, 0.7).filter(pl.col("group_by") == "all")
+    assert ref.height == 3 and (ref["concordance"] > 0.85).all()
+
+
+def test_kqa_concordance_with_offline_judge_is_stored(warehouse, tmp_path):
+    profile = load_profile(PROJECT_ROOT / "models.yaml", "baseline")
+    gateway = LiteLLMGateway(profile, "kqa-test", CallCache(tmp_path / "c.sqlite"), warehouse)
+    out = run_kqa_concordance(
+        warehouse, gateway, SAMPLE_DIR, ["baseline/semantic-judge"], 0.7, limit=60
+    )
+    stored = warehouse.read(
+        "SELECT * FROM judge_concordance WHERE audit_set = 'kqa_nli_binary' AND group_by = 'all'"
+    )
+    assert stored.height == 1 and stored["n"].item() + stored["n_missing"].item() == 60
+    assert stored["is_baseline"].item() and stored["prompt_version"].item().startswith(
+        "judge_response@"
+    )
+    assert 0.0 <= stored["concordance"].item() <= 1.0
+    assert set(out["audit_set"]) == {"kqa_nli_binary", "kqa_nli_3way", "kqa_nli_binary_physicians"}
+    # Rerun replaces, never duplicates.
+    run_kqa_concordance(warehouse, gateway, SAMPLE_DIR, ["baseline/semantic-judge"], 0.7, limit=60)
+    assert warehouse.count("concordance") == out.height
+
+
+def _scored_frame() -> pl.DataFrame:
+    rows = []
+    for model in ("baseline/reference-candidate", "baseline/unsafe-candidate"):
+        for cat in ("Clinical Care", "Wellness Health"):
+            for tier in ("Essential", "Pitfall"):
+                for k in range(4):
+                    level = "1" if tier == "Essential" else "none"
+                    rows.append(
+                        {
+                            "response_id": f"{model}-{cat}-{k}",
+                            "item_id": f"{tier}-{k}",
+                            "query_id": f"{cat}-{k}",
+                            "category": cat,
+                            "tier": tier,
+                            "candidate_model": model,
+                            "query_text": "q?",
+                            "response_text": "r.",
+                            "item_title": "t",
+                            "levels": "{}",
+                            "panel_level": level,
+                            "judge_levels": json.dumps({"baseline/semantic-judge": level}),
+                        }
+                    )
+    return pl.DataFrame(rows)
+
+
+def test_blinded_sample_round_trip(warehouse, tmp_path):
+    sample = stratified_sample(_scored_frame(), per_stratum=2, seed=1)
+    assert sample.height == 2 * 2 * 2 * 2
+    assert sample.group_by("category", "tier", "candidate_model").len()["len"].to_list() == [2] * 8
+    paths = write_sample(sample, tmp_path, "audit")
+    clinician = paths["csv"].read_text()
+    assert "candidate" not in clinician and "semantic-judge" not in clinician
+    # A clinician agrees on Essential items and disagrees on Pitfall items (XLSX round trip).
+    from openpyxl import load_workbook
+
+    wb = load_workbook(paths["xlsx"])
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    tier_col, level_col = header.index("tier") + 1, header.index("expert_level") + 1
+    for r in range(2, ws.max_row + 1):
+        ws.cell(r, level_col, 1 if ws.cell(r, tier_col).value == "Essential" else "major")
+    wb.save(paths["xlsx"])
+    key = pl.read_csv(paths["key"], infer_schema_length=0)
+    table = audit_concordance(read_labels(paths["xlsx"]), key, "clinic", 0.7)
+    overall = table.filter((pl.col("group_by") == "all") & (pl.col("judge_model") == "panel"))
+    assert overall["concordance"].item() == 0.5 and overall["flagged"].item()
+    per_tier = table.filter((pl.col("group_by") == "tier") & (pl.col("judge_model") == "panel"))
+    assert dict(per_tier.select("group_value", "concordance").iter_rows()) == {
+        "Essential": 1.0,
+        "Pitfall": 0.0,
+    }
+    store_concordance(warehouse, table, ["clinic"])
+    assert warehouse.count("concordance") == table.height
+
+
+def test_cli_report_and_exports(tmp_path, monkeypatch):
+    from quarkmed_dagster import settings as settings_module
+    from quarkmed_dagster.cli import main
+
+    monkeypatch.setenv("QUARKMED_DATA_HOME", str(tmp_path))
+    settings_module.get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        res = runner.invoke(main, ["report", "--out", str(tmp_path / "r.html")])
+        assert res.exit_code == 0, res.output
+        assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
+        res = runner.invoke(main, ["export", "--format", "parquet", "--out", str(tmp_path / "pq")])
+        assert res.exit_code == 0, res.output
+        assert (tmp_path / "pq" / "concordance.parquet").exists()
+        res = runner.invoke(
+            main, ["export", "--format", "healthbench", "--out", str(tmp_path / "hb.jsonl")]
+        )
+        assert res.exit_code == 0 and "0 HealthBench-format" in res.output
+        res = runner.invoke(main, ["audit-sample"])
+        assert res.exit_code != 0 and "run `quarkmed run` first" in res.output
+    finally:
+        settings_module.get_settings.cache_clear()
