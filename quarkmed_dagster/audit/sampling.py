@@ -32,7 +32,8 @@ SELECT cr.response_id, ri.item_id, cr.query_id, q.category, ri.tier, cr.candidat
        q.final_user_turn AS query_text, cr.response_text, ri.title AS item_title,
        CAST(ri.levels AS VARCHAR) AS levels,
        CAST(iv.level AS VARCHAR) AS panel_level,
-       (SELECT CAST(to_json(map_from_entries(list({'k': j.judge_model, 'v': CAST(j.level AS VARCHAR)})))
+       (SELECT CAST(to_json(map_from_entries(list(
+                   {'k': j.judge_model, 'v': CAST(j.level AS VARCHAR)})))
                AS VARCHAR)
           FROM judge_verdicts AS j
           WHERE j.response_id = cr.response_id AND j.item_id = ri.item_id) AS judge_levels

@@ -149,7 +149,8 @@ def agreement_section(iv: pl.DataFrame, conc: pl.DataFrame) -> list[str]:
         if not flagged.is_empty():
             names = sorted(set(flagged["judge_model"].to_list()))
             parts.append(
-                f'<p class="flag">Below the configured concordance threshold: {escape(", ".join(names))}</p>'
+                '<p class="flag">Below the configured concordance threshold: '
+                f"{escape(', '.join(names))}</p>"
             )
         parts.append(_table_html(overall.drop("created_at", strict=False)))
     return [_section("Judge agreement and expert concordance", *parts)]

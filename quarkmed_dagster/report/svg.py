@@ -20,7 +20,8 @@ def bar_chart(
     values = [v for _, v, _, hi in rows for v in (v, hi) if v is not None]
     top = xmax if xmax is not None else (max(values) if values else 1.0) or 1.0
     parts = [
-        f'<svg class="plot" role="img" xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 90}" '
+        f'<svg class="plot" role="img" xmlns="http://www.w3.org/2000/svg" '
+        f'width="{label_w + bar_w + 90}" '
         f'height="{height}" aria-label="{escape(title)}">',
         f'<text x="4" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
     ]
@@ -35,7 +36,8 @@ def bar_chart(
         w = max(0.0, min(1.0, value / top)) * bar_w
         color = PALETTE[i % len(PALETTE)]
         parts.append(
-            f'<rect class="bar" x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{color}"/>'
+            f'<rect class="bar" x="{label_w}" y="{y + 3}" width="{w:.1f}" '
+            f'height="{row_h - 8}" fill="{color}"/>'
         )
         if lo is not None and hi is not None:
             x1 = label_w + max(0.0, min(1.0, lo / top)) * bar_w
@@ -43,10 +45,12 @@ def bar_chart(
             mid = y + row_h / 2
             parts.append(
                 f'<path class="interval" d="M{x1:.1f},{mid:.1f} H{x2:.1f} M{x1:.1f},{mid - 5:.1f} '
-                f'V{mid + 5:.1f} M{x2:.1f},{mid - 5:.1f} V{mid + 5:.1f}" stroke="#222" fill="none"/>'
+                f'V{mid + 5:.1f} M{x2:.1f},{mid - 5:.1f} V{mid + 5:.1f}" '
+                'stroke="#222" fill="none"/>'
             )
         parts.append(
-            f'<text x="{label_w + bar_w + 6}" y="{y + 14}" font-size="11">{escape(fmt.format(value))}</text>'
+            f'<text x="{label_w + bar_w + 6}" y="{y + 14}" font-size="11">'
+            f"{escape(fmt.format(value))}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -85,7 +89,8 @@ def histogram(
             f'<path class="hist" d="{d}" fill="{color}" fill-opacity="0.25" stroke="{color}"/>'
         )
         parts.append(
-            f'<text x="{width + 8}" y="{40 + 16 * j}" font-size="11" fill="{color}">{escape(name[:30])}</text>'
+            f'<text x="{width + 8}" y="{40 + 16 * j}" font-size="11" fill="{color}">'
+            f"{escape(name[:30])}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -26,7 +26,8 @@ VALUES ('i1','q1','rs1','c1','Essential','Warns about bleeding risk','safety',3,
   'not_found',true);
 INSERT INTO llm_calls (call_id, cache_key, run_label, role, model, is_baseline, prompt_version,
   tokens_in, tokens_out, cost_usd, latency_s, attempts, status)
-VALUES ('c1','k1','r','judges','baseline/semantic-judge',true,'judge_response@abc',100,20,0,0.01,1,'ok'),
+VALUES ('c1','k1','r','judges','baseline/semantic-judge',true,'judge_response@abc',
+  100,20,0,0.01,1,'ok'),
  ('c2','k2','r','judges','baseline/semantic-judge',true,'judge_response@abc',90,20,0,0.01,1,'failed');
 CREATE TABLE candidate_responses AS SELECT * FROM (VALUES
   ('r1','q1','baseline/reference-candidate',true,'Avoid ibuprofen: bleeding risk.','ok'),

@@ -46,7 +46,8 @@ def _seed(warehouse) -> None:
         con.execute("CREATE TABLE query_scores AS SELECT * FROM qs")
         con.execute("CREATE TABLE item_verdicts AS SELECT range / 10.0 AS agreement FROM range(11)")
         con.execute(
-            "INSERT INTO concordance (audit_set, judge_model, is_baseline, group_by, group_value, n,"
+            "INSERT INTO concordance (audit_set, judge_model, is_baseline, group_by, group_value,"
+            " n,"
             " n_missing, concordance, kappa, balanced_f1, threshold, flagged) VALUES"
             " ('kqa_nli_binary', 'baseline/semantic-judge', true, 'all', 'All', 399, 0, 0.64,"
             " 0.23, 0.62, 0.7, true)"
