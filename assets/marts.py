@@ -10,6 +10,7 @@ import dagster as dg
 from pydantic import Field
 
 from quarkmed_dagster.audit.runner import DEFAULT_THRESHOLD, run_kqa_concordance
+from quarkmed_dagster.checks import suite_check_result
 from quarkmed_dagster.leaderboard import leaderboard_text
 from quarkmed_dagster.llm.resource import LLMGatewayResource
 from quarkmed_dagster.marts.views import create_marts
@@ -120,3 +121,14 @@ def html_report(warehouse: WarehouseResource) -> dg.MaterializeResult:
             "leaderboard": dg.MetadataValue.md(f"```\n{leaderboard_text(wh)}\n```"),
         }
     )
+
+
+@dg.asset_check(
+    asset=kqa_judge_concordance,
+    blocking=True,
+    description="GX suite on the concordance table.",
+    required_resource_keys={"warehouse"},
+)
+def concordance_suite(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    wh = context.resources.warehouse.get()
+    return suite_check_result("concordance", wh.read_table("concordance"))

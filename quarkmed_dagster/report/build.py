@@ -124,6 +124,27 @@ def rubric_section(items: pl.DataFrame) -> list[str]:
     return [_section("Rubric tier mix", bar_chart(rows, "Rubric items by tier", fmt="{:.0f}"))]
 
 
+def _fmt(value: float | None) -> str:
+    return "missing" if value is None else f"{value:.3f}"
+
+
+def _kqa_summary(conc: pl.DataFrame) -> str:
+    kqa = conc.filter((pl.col("audit_set") == "kqa_nli_binary") & (pl.col("group_by") == "all"))
+    lines = [
+        f"<li>{escape(model_label(r['judge_model'], r['is_baseline']))}: concordance "
+        f"{_fmt(r['concordance'])}, Cohen's kappa {_fmt(r['kappa'])}, balanced F1 "
+        f"{_fmt(r['balanced_f1'])} on {r['n']} statements ({r['n_missing']} missing)"
+        f"{' — FLAGGED' if r['flagged'] else ''}</li>"
+        for r in kqa.iter_rows(named=True)
+    ]
+    if not lines:
+        return ""
+    return (
+        "<p>K-QA physician-labelled statement checks (fully met vs Entailment, physician "
+        "majority as truth):</p><ul>" + "".join(lines) + "</ul>"
+    )
+
+
 def agreement_section(iv: pl.DataFrame, conc: pl.DataFrame) -> list[str]:
     parts = []
     if not iv.is_empty():
@@ -137,17 +158,21 @@ def agreement_section(iv: pl.DataFrame, conc: pl.DataFrame) -> list[str]:
         overall = conc.filter(pl.col("group_by").is_in(["all", "tier"]))
         rows = [
             (
-                f"{r['audit_set']} · {r['judge_model']} · {r['group_value']}",
+                f"{r['audit_set']} · {model_label(r['judge_model'], r['is_baseline'])} · "
+                f"{r['group_value']}",
                 r["concordance"],
                 None,
                 None,
             )
             for r in overall.iter_rows(named=True)
         ]
+        parts.append(_kqa_summary(conc))
         parts.append(bar_chart(rows, "Concordance with physicians", xmax=1.0))
         flagged = overall.filter(pl.col("flagged"))
         if not flagged.is_empty():
-            names = sorted(set(flagged["judge_model"].to_list()))
+            names = sorted(
+                {model_label(m, b) for m, b in flagged.select("judge_model", "is_baseline").rows()}
+            )
             parts.append(
                 '<p class="flag">Below the configured concordance threshold: '
                 f"{escape(', '.join(names))}</p>"
