@@ -98,3 +98,24 @@ def test_marts_views_and_documented_examples(warehouse):
 
 def test_required_tables_header():
     assert "judge_verdicts" in required_tables(load_sql("mart_query_drilldown"))
+
+
+def test_healthbench_export(warehouse, tmp_path):
+    import json
+
+    from quarkmed_dagster.marts.export import export_healthbench
+
+    with warehouse.writer() as con:
+        con.execute(SEED)
+        con.execute(
+            "INSERT INTO rubric_sets (query_id, rubric_set_version, config_hash, corpus_version,"
+            " status, n_items, rounds, repaired, is_current) VALUES"
+            " ('q1','rs1','h','c1','ok',2,1,false,true), ('q2','rs1','h','c1','ok',1,1,false,true)"
+        )
+    out = tmp_path / "hb.jsonl"
+    assert export_healthbench(warehouse, out) == 2
+    first = json.loads(out.read_text().split("\n")[0])
+    assert first["prompt"] == [{"role": "user", "content": "Can I take ibuprofen on warfarin?"}]
+    points = {r["criterion"]: r["points"] for r in first["rubrics"]}
+    assert points == {"Warns about bleeding risk": 3.0, "Recommends ibuprofen freely": -3.0}
+    assert "rubric_set:rs1" in first["example_tags"] and "corpus:c1" in first["example_tags"]
