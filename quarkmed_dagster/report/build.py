@@ -158,7 +158,8 @@ def agreement_section(iv: pl.DataFrame, conc: pl.DataFrame) -> list[str]:
         overall = conc.filter(pl.col("group_by").is_in(["all", "tier"]))
         rows = [
             (
-                f"{r['audit_set']} · {model_label(r['judge_model'], r['is_baseline'])} · "
+                f"{r['audit_set'].removeprefix('kqa_nli_')} · "
+                f"{model_label(r['judge_model'], r['is_baseline'])} · "
                 f"{r['group_value']}",
                 r["concordance"],
                 None,

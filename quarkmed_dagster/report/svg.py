@@ -15,7 +15,7 @@ def bar_chart(
     fmt: str = "{:.3f}",
 ) -> str:
     """Horizontal bars; each row is (label, value, interval low, interval high)."""
-    label_w, bar_w, row_h = 260, 360, 22
+    label_w, bar_w, row_h = 380, 340, 22
     height = 30 + row_h * max(len(rows), 1) + 10
     values = [v for _, v, _, hi in rows for v in (v, hi) if v is not None]
     top = xmax if xmax is not None else (max(values) if values else 1.0) or 1.0
@@ -27,7 +27,7 @@ def bar_chart(
     ]
     for i, (label, value, lo, hi) in enumerate(rows):
         y = 28 + i * row_h
-        parts.append(f'<text x="4" y="{y + 14}" font-size="11">{escape(label[:42])}</text>')
+        parts.append(f'<text x="4" y="{y + 14}" font-size="11">{escape(label[:64])}</text>')
         if value is None:
             parts.append(
                 f'<text x="{label_w}" y="{y + 14}" font-size="11" fill="#888">missing</text>'
