@@ -94,9 +94,18 @@ def marts(warehouse: WarehouseResource) -> dg.MaterializeResult:
     wh = warehouse.get()
     created = create_marts(wh)
     snapshot = wh.publish_snapshot(get_settings().analyst_snapshot)
+    preview = "leaderboard_breakdown not created yet (scoring tables missing)."
+    if "leaderboard_breakdown" in created:
+        frame = wh.read(
+            "SELECT candidate_model, is_baseline, category, tier, n_judged, mean_level, ci_low,"
+            " ci_high, rubric_set_version, corpus_version FROM leaderboard_breakdown"
+            " ORDER BY candidate_model, category, tier"
+        )
+        preview = frame_to_markdown(frame)
     return dg.MaterializeResult(
         metadata={
             "views": dg.MetadataValue.json(created),
+            "preview": dg.MetadataValue.md(preview),
             "dagster/row_count": len(created),
             "analyst_snapshot": dg.MetadataValue.path(str(snapshot)),
         }
