@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from quarkmed_dagster.ingest.loaders import generic, healthbench, kqa, liveqa, medicationqa
+from quarkmed_dagster.ingest.loaders import (
+    generic,
+    healthbench,
+    healthsearchqa,
+    kqa,
+    liveqa,
+    medicationqa,
+)
 from quarkmed_dagster.ingest.records import RawQuery, Rejection
 
 Loader = Callable[[Path], Iterator[RawQuery | Rejection]]
@@ -23,7 +30,7 @@ LOADERS: dict[str, Loader] = {
     "kqa": kqa.load,
     "liveqa": liveqa.load,
     "medicationqa": medicationqa.load,
-    "healthsearchqa": generic.load,  # {"id", "question"} is the generic single-turn shape
+    "healthsearchqa": healthsearchqa.load,
 }
 
 
