@@ -75,3 +75,15 @@ def register_sample_batches(settings: Settings) -> list[tuple[str, str]]:
     warehouse.ensure_schema()
     folder = settings.sample_data_dir / "queries"
     return [(PARTITIONS_NAME, register_batch(warehouse, path)) for path in query_files(folder)]
+
+
+def discover_batches(paths: list[Path]) -> list[tuple[str, Path, str]]:
+    """(batch id, path, loader name) for each query file among ``paths`` (folders expanded).
+
+    Pure: reads the files to hash them, writes nothing; the same content always gives the
+    same batch id, so callers can skip batches already registered.
+    """
+    files: list[Path] = []
+    for path in paths:
+        files.extend(query_files(path) if path.is_dir() else [path])
+    return [(batch_id_for(p, file_sha256(p)), p, detect_loader(p)) for p in files]

@@ -1,0 +1,7 @@
+"""Query ingestion (MISSION stage 1), pure domain logic without Dagster.
+
+Entry points: ``pipeline.ingest_file`` (one file -> IngestResult frames),
+``batches.discover_batches`` / ``batches.register_batch`` (batch ids from content hashes,
+the ``ingest_batches`` registry), ``loaders.LOADERS`` (formats by name) and
+``classify.QueryClassifier`` (the protocol an LLM classifier implements).
+"""
