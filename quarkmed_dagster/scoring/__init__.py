@@ -1,0 +1,1 @@
+"""Pure scoring: QuarkMedBench Eq. 2 (tiers, truncation, saturation) and HealthBench mode."""

@@ -1,0 +1,43 @@
+"""HealthBench formula: per example sum(points of met criteria) / sum(positive points),
+clipped to [0, 1]; overall = clipped mean; bootstrap std of the mean."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def example_score(points: list[float], met: list[bool | None]) -> float | None:
+    """NULL criteria are excluded from both sums."""
+    pairs = [(p, m) for p, m in zip(points, met, strict=True) if m is not None]
+    pos = sum(p for p, _ in pairs if p > 0)
+    if pos <= 0:
+        return None
+    achieved = sum(p for p, m in pairs if m)
+    return float(min(1.0, max(0.0, achieved / pos)))
+
+
+def overall(scores: list[float | None], n_boot: int = 1000, seed: int = 0) -> dict:
+    vals = np.array([s for s in scores if s is not None], dtype=float)
+    if vals.size == 0:
+        return {"score": None, "bootstrap_std": None, "n": 0}
+    rng = np.random.default_rng(seed)
+    boots = [np.clip(rng.choice(vals, vals.size).mean(), 0, 1) for _ in range(n_boot)]
+    return {
+        "score": float(np.clip(vals.mean(), 0, 1)),
+        "bootstrap_std": float(np.std(boots)),
+        "n": int(vals.size),
+    }
+
+
+def bootstrap_ci(
+    values: list[float | None], n_boot: int = 1000, seed: int = 0, alpha: float = 0.05
+) -> tuple[float | None, float | None, float | None]:
+    """Seeded percentile bootstrap CI of the mean (NULLs excluded)."""
+    vals = np.array([v for v in values if v is not None], dtype=float)
+    if vals.size == 0:
+        return None, None, None
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, vals.size, size=(n_boot, vals.size))
+    means = vals[idx].mean(axis=1)
+    lo, hi = np.quantile(means, [alpha / 2, 1 - alpha / 2])
+    return float(vals.mean()), float(lo), float(hi)
