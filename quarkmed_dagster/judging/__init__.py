@@ -1,0 +1,1 @@
+"""Pure judging logic: judge payloads (batched / per-item), strict verdict parsing, panel vote."""
