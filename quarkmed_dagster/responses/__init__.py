@@ -1,0 +1,1 @@
+"""Pure candidate-response logic: request building with full history, file import."""
