@@ -1,0 +1,90 @@
+"""Run judges through any ``Gateway`` (batched or per-item) and build verdict rows."""
+
+from __future__ import annotations
+
+from quarkmed_dagster.judging.panel import majority, majority_pitfall
+from quarkmed_dagster.judging.parse import parse_verdicts
+from quarkmed_dagster.judging.payloads import batched_prompts, per_item_prompts
+from quarkmed_dagster.llm.types import CallRequest, Gateway
+
+PROMPT_VERSION = "judge.v1"
+
+
+def judge_responses(
+    gateway: Gateway,
+    judges: list[str],
+    responses: list[dict],
+    items_by_query: dict[str, list[dict]],
+    mode: str = "batched",
+    seed: int = 0,
+) -> list[dict]:
+    """responses: dicts with response_id, query_id, query, history, response_text.
+    Returns one judge_verdicts row per (response, item, judge); failures are NULL."""
+    plan: list[tuple[dict, str, list[dict]]] = []
+    requests: list[CallRequest] = []
+    for r in responses:
+        items = items_by_query.get(r["query_id"], [])
+        if not items:
+            continue
+        for judge in judges:
+            if r.get("response_text") is None:
+                plan.append((r, judge, items))
+                requests.append(None)  # type: ignore[arg-type]
+                continue
+            if mode == "batched":
+                prompts = batched_prompts(
+                    r["query"], r["history"], r["response_text"], items, judge, seed
+                )
+                groups = [items]
+            else:
+                prompts = per_item_prompts(r["query"], r["history"], r["response_text"], items)
+                groups = [[it] for it in items]
+            for prompt, group in zip(prompts, groups, strict=True):
+                plan.append((r, judge, group))
+                requests.append(
+                    CallRequest(
+                        role="judges",
+                        model=judge,
+                        messages=({"role": "user", "content": prompt},),
+                        prompt_version=f"{PROMPT_VERSION}.{mode}",
+                    )
+                )
+    live = [q for q in requests if q is not None]
+    results = iter(gateway.run(live)) if live else iter(())
+    rows = []
+    for (r, judge, group), req in zip(plan, requests, strict=True):
+        res = next(results) if req is not None else None
+        ok = res is not None and res.status in ("ok", "cached")
+        parsed = parse_verdicts((res.parsed or res.text) if ok else None, group)
+        for it in group:
+            level, sev, why = parsed[it["item_id"]]
+            rows.append(
+                {
+                    "response_id": r["response_id"],
+                    "item_id": it["item_id"],
+                    "judge_model": judge,
+                    "mode": mode,
+                    "level": level,
+                    "pitfall_severity": sev,
+                    "rationale": why,
+                    "status": "ok"
+                    if level is not None
+                    else ("failed" if not ok else "unparseable"),
+                }
+            )
+    return rows
+
+
+def panel_rows(verdict_rows: list[dict], tiers: dict[str, str]) -> list[dict]:
+    """item_verdicts rows: majority vote over judges per (response, item)."""
+    votes: dict[tuple[str, str], list[float | None]] = {}
+    for v in verdict_rows:
+        votes.setdefault((v["response_id"], v["item_id"]), []).append(v["level"])
+    out = []
+    for (rid, iid), levels in votes.items():
+        vote = majority_pitfall if tiers.get(iid) == "Pitfall" else majority
+        level, n, agree = vote(levels)
+        out.append(
+            {"response_id": rid, "item_id": iid, "level": level, "n_votes": n, "agreement": agree}
+        )
+    return out
