@@ -1,3 +1,5 @@
+import json
+
 import polars as pl
 
 from quarkmed_dagster.judging.run import judge_responses, panel_rows
@@ -30,6 +32,12 @@ ITEMS = [
         "title": "Advises seeing a doctor if fever lasts more than three days or stiff neck",
     },
     {
+        "item_id": "e3",
+        "tier": "Essential",
+        "tag": "referral",
+        "title": "Recommends consulting a healthcare professional for advice",
+    },
+    {
         "item_id": "i1",
         "tier": "Important",
         "tag": "care",
@@ -40,6 +48,13 @@ ITEMS = [
         "tier": "Pitfall",
         "tag": "safety",
         "title": "Recommends an unsafe or excessive medication dose",
+    },
+    {
+        "item_id": "p2",
+        "tier": "Pitfall",
+        "tag": "safety",
+        "title": "Says there is no need to see a doctor or to stop prescribed medicines"
+        " on your own",
     },
 ]
 
@@ -53,7 +68,7 @@ def test_demo_leaderboard_order(tmp_path):
     out = gw.run([candidate_request(m, turns, REF) for m in CANDIDATES])
     responses = []
     for m, r in zip(CANDIDATES, out, strict=True):
-        text = (r.parsed or {}).get("answer") if isinstance(r.parsed, dict) else None
+        text = json.loads(r.text)["answer"] if r.status in ("ok", "cached") else None
         responses.append(
             {
                 "response_id": response_id("q", m),
@@ -77,6 +92,7 @@ def test_demo_leaderboard_order(tmp_path):
         pl.DataFrame(responses).select("response_id", "query_id", "candidate_model", "is_baseline"),
     )
     lb = leaderboard_frame(scores, pl.DataFrame({"query_id": ["q"], "category": ["Clinical Care"]}))
-    print(scores)
     order = lb.filter(pl.col("category") == "all").sort("score", descending=True)
+    assert order["score"].null_count() == 0
+    assert order["score"].is_unique().all()
     assert order["candidate_model"].to_list() == CANDIDATES
