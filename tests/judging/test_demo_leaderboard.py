@@ -96,3 +96,33 @@ def test_demo_leaderboard_order(tmp_path):
     assert order["score"].null_count() == 0
     assert order["score"].is_unique().all()
     assert order["candidate_model"].to_list() == CANDIDATES
+
+
+def test_batched_and_per_item_agree(tmp_path):
+    gw = LLMGatewayResource(
+        models_config="models.yaml", profile="baseline", cache_path=str(tmp_path / "c.sqlite")
+    ).gateway("test-modes")
+    resp = [
+        {
+            "response_id": "r1",
+            "query_id": "q",
+            "query": "fever?",
+            "history": [],
+            "response_text": REF,
+        },
+        {
+            "response_id": "r2",
+            "query_id": "q",
+            "query": "fever?",
+            "history": [],
+            "response_text": None,
+        },
+    ]
+    b = judge_responses(gw, ["baseline/semantic-judge"], resp, {"q": ITEMS}, mode="batched")
+    p = judge_responses(gw, ["baseline/semantic-judge"], resp, {"q": ITEMS}, mode="per_item")
+    key = lambda rows: sorted((r["response_id"], r["item_id"], r["level"]) for r in rows)  # noqa: E731
+    assert key(b) == key(p)
+    assert all(
+        r["level"] is None and r["status"] == "failed" for r in b if r["response_id"] == "r2"
+    )
+    assert all(r["level"] is not None for r in b if r["response_id"] == "r1")
