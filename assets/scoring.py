@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from quarkmed_dagster.checks import suite_check_result
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.scoring.frames import leaderboard_frame, score_frame
 
@@ -39,3 +40,8 @@ def query_scores(warehouse: WarehouseResource) -> dg.MaterializeResult:
             ),
         }
     )
+
+
+@dg.asset_check(asset="query_scores", blocking=True, description="Scores and coverage in [0, 1].")
+def query_scores_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    return suite_check_result("query_scores", warehouse.get().read_table("query_scores"))
