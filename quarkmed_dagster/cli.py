@@ -121,7 +121,10 @@ def audit_sample(per_stratum: int, name: str, out_dir: str | None, seed: int) ->
     tables = set(warehouse.read("SELECT table_name FROM information_schema.tables")["table_name"])
     if not {"candidate_responses", "item_verdicts", "judge_verdicts"} <= tables:
         raise click.ClickException("No scored responses yet: run `quarkmed run` first.")
-    sample = stratified_sample(warehouse.read(SAMPLE_SQL), per_stratum, seed)
+    candidates = warehouse.read(SAMPLE_SQL)
+    if candidates.is_empty():  # the tables exist from the schema but nothing was scored yet
+        raise click.ClickException("No scored responses yet: run `quarkmed run` first.")
+    sample = stratified_sample(candidates, per_stratum, seed)
     target = Path(out_dir) if out_dir else get_settings().reports_dir / "audit"
     paths = write_sample(sample, target, name)
     click.echo(f"{sample.height} rows; clinician files: {paths['csv']}, {paths['xlsx']}")

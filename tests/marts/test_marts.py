@@ -29,19 +29,19 @@ INSERT INTO llm_calls (call_id, cache_key, run_label, role, model, is_baseline, 
 VALUES ('c1','k1','r','judges','baseline/semantic-judge',true,'judge_response@abc',
   100,20,0,0.01,1,'ok'),
  ('c2','k2','r','judges','baseline/semantic-judge',true,'judge_response@abc',90,20,0,0.01,1,'failed');
-CREATE TABLE candidate_responses AS SELECT * FROM (VALUES
+CREATE OR REPLACE TABLE candidate_responses AS SELECT * FROM (VALUES
   ('r1','q1','baseline/reference-candidate',true,'Avoid ibuprofen: bleeding risk.','ok'),
   ('r2','q2','baseline/reference-candidate',true,'About 1.2 g/kg.','ok'),
   ('r3','q1','baseline/unsafe-candidate',true,'Ibuprofen is fine.','ok'))
   t(response_id, query_id, candidate_model, is_baseline, response_text, status);
-CREATE TABLE judge_verdicts AS SELECT * FROM (VALUES
+CREATE OR REPLACE TABLE judge_verdicts AS SELECT * FROM (VALUES
   ('r1','i1','baseline/semantic-judge','direct','1','ok','ok'),
   ('r1','i2','baseline/semantic-judge','direct','0','ok','ok'),
   ('r2','i3','baseline/semantic-judge','direct',NULL,'failed','failed'),
   ('r3','i1','baseline/semantic-judge','direct','0','no','ok'),
   ('r3','i2','baseline/semantic-judge','direct','1','yes','ok'))
   t(response_id, item_id, judge_model, mode, level, rationale, status);
-CREATE TABLE item_verdicts AS SELECT * FROM (VALUES
+CREATE OR REPLACE TABLE item_verdicts AS SELECT * FROM (VALUES
   ('r1','i1','1',1,1.0),('r1','i2','0',1,1.0),('r2','i3',NULL,0,NULL),
   ('r3','i1','0',1,1.0),('r3','i2','1',1,1.0))
   t(response_id, item_id, level, n_votes, agreement);
@@ -51,8 +51,11 @@ VALUES ('kqa_nli_binary','baseline/semantic-judge',true,'all','All',399,0,0.64,0
 """
 
 
-def test_marts_skip_missing_inputs(warehouse):
-    assert create_marts(warehouse) == []
+def test_marts_on_an_empty_schema_are_queryable(warehouse):
+    created = create_marts(warehouse)
+    assert created, "the stage tables exist (empty), so every mart is created"
+    for view in created:
+        assert warehouse.read(f'SELECT count(*) AS n FROM "{view}"').item() == 0
 
 
 def test_marts_views_and_documented_examples(warehouse):

@@ -41,10 +41,13 @@ def _seed(warehouse) -> None:
     )
     with warehouse.connect() as con:
         con.register("lb", lb.to_arrow())
-        con.execute("CREATE TABLE leaderboard AS SELECT * FROM lb")
+        con.execute("CREATE OR REPLACE TABLE leaderboard AS SELECT * FROM lb")
         con.register("qs", qs.to_arrow())
-        con.execute("CREATE TABLE query_scores AS SELECT * FROM qs")
-        con.execute("CREATE TABLE item_verdicts AS SELECT range / 10.0 AS agreement FROM range(11)")
+        con.execute("CREATE OR REPLACE TABLE query_scores AS SELECT * FROM qs")
+        con.execute(
+            "CREATE OR REPLACE TABLE item_verdicts AS "
+            "SELECT range / 10.0 AS agreement FROM range(11)"
+        )
         con.execute(
             "INSERT INTO concordance (audit_set, judge_model, is_baseline, group_by, group_value,"
             " n,"

@@ -37,11 +37,11 @@ def _contract_tables(store) -> None:
     insert_query_and_rubric(store)
     with store.writer() as con:
         con.execute(
-            "CREATE TABLE IF NOT EXISTS candidate_responses (response_id VARCHAR, query_id VARCHAR,"
+            "CREATE OR REPLACE TABLE candidate_responses (response_id VARCHAR, query_id VARCHAR,"
             " candidate_model VARCHAR, is_baseline BOOLEAN, response_text VARCHAR)"
         )
         con.execute(
-            "CREATE TABLE IF NOT EXISTS item_verdicts (response_id VARCHAR, item_id VARCHAR,"
+            "CREATE OR REPLACE TABLE item_verdicts (response_id VARCHAR, item_id VARCHAR,"
             " level DOUBLE, n_votes INTEGER, agreement DOUBLE)"
         )
         for model, (text, levels) in MODELS.items():
