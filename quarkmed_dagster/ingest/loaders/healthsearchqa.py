@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from quarkmed_dagster.ingest.loaders.lines import RAW_KEEP, json_lines
+from quarkmed_dagster.ingest.loaders.lines import json_records
 from quarkmed_dagster.ingest.records import RawQuery, Rejection
 
 
+def _to_query(number: int, record: dict[str, Any], raw: str) -> RawQuery | Rejection:
+    question = record.get("question")
+    if not isinstance(question, str):
+        return Rejection(number, raw, "missing field 'question'")
+    return RawQuery(
+        row_number=number,
+        source="healthsearchqa",
+        source_id=str(record.get("id")),
+        turns=[{"role": "user", "content": question}],
+        raw=raw,
+    )
+
+
 def load(path: Path) -> Iterator[RawQuery | Rejection]:
-    for item in json_lines(path):
-        if isinstance(item, Rejection):
-            yield item
-            continue
-        number, record = item
-        raw = json.dumps(record, ensure_ascii=False)[:RAW_KEEP]
-        question = record.get("question")
-        if not isinstance(question, str):
-            yield Rejection(number, raw, "missing field 'question'")
-            continue
-        yield RawQuery(
-            row_number=number,
-            source="healthsearchqa",
-            source_id=str(record.get("id")),
-            turns=[{"role": "user", "content": question}],
-            raw=raw,
-        )
+    return json_records(path, _to_query)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from quarkmed_dagster.ingest.records import Rejection
+from quarkmed_dagster.ingest.records import RawQuery, Rejection
 
 MAX_LINE_BYTES = 2_000_000
 RAW_KEEP = 2000  # characters of a rejected row kept in quarantine
@@ -45,3 +45,15 @@ def json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
             yield Rejection(number, preview, f"expected a JSON object, got {type(value).__name__}")
             continue
         yield number, value
+
+
+def json_records(
+    path: Path, to_query: Callable[[int, dict[str, Any], str], RawQuery | Rejection]
+) -> Iterator[RawQuery | Rejection]:
+    """One shape's loader: each good line goes to ``to_query`` with its shortened raw text."""
+    for item in json_lines(path):
+        if isinstance(item, Rejection):
+            yield item
+            continue
+        number, record = item
+        yield to_query(number, record, json.dumps(record, ensure_ascii=False)[:RAW_KEEP])

@@ -3,37 +3,34 @@ text was kept upstream."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from quarkmed_dagster.ingest.loaders.lines import RAW_KEEP, json_lines
+from quarkmed_dagster.ingest.loaders.lines import json_records
 from quarkmed_dagster.ingest.records import RawQuery, Rejection
 
 
+def _to_query(number: int, record: dict[str, Any], raw: str) -> RawQuery | Rejection:
+    message = record.get("message")
+    if not isinstance(message, str):
+        return Rejection(number, raw, "missing field 'message'")
+    subject = record.get("subject") or ""
+    text = f"{subject}: {message}" if subject and subject not in message else message
+    answers = [
+        ("nlm_reference", a["answer"])
+        for a in record.get("reference_answers") or []
+        if a.get("answer")
+    ]
+    return RawQuery(
+        row_number=number,
+        source="liveqa2017",
+        source_id=record.get("qid"),
+        turns=[{"role": "user", "content": text}],
+        raw=raw,
+        reference_answers=answers,
+    )
+
+
 def load(path: Path) -> Iterator[RawQuery | Rejection]:
-    for item in json_lines(path):
-        if isinstance(item, Rejection):
-            yield item
-            continue
-        number, record = item
-        raw = json.dumps(record, ensure_ascii=False)[:RAW_KEEP]
-        message = record.get("message")
-        if not isinstance(message, str):
-            yield Rejection(number, raw, "missing field 'message'")
-            continue
-        subject = record.get("subject") or ""
-        text = f"{subject}: {message}" if subject and subject not in message else message
-        answers = [
-            ("nlm_reference", a["answer"])
-            for a in record.get("reference_answers") or []
-            if a.get("answer")
-        ]
-        yield RawQuery(
-            row_number=number,
-            source="liveqa2017",
-            source_id=record.get("qid"),
-            turns=[{"role": "user", "content": text}],
-            raw=raw,
-            reference_answers=answers,
-        )
+    return json_records(path, _to_query)

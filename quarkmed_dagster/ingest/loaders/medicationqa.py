@@ -3,32 +3,29 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from quarkmed_dagster.ingest.loaders.lines import RAW_KEEP, json_lines
+from quarkmed_dagster.ingest.loaders.lines import json_records
 from quarkmed_dagster.ingest.records import RawQuery, Rejection
 
 
+def _to_query(number: int, record: dict[str, Any], raw: str) -> RawQuery | Rejection:
+    question = record.get("question")
+    if not isinstance(question, str):
+        return Rejection(number, raw, "missing field 'question'")
+    answer = record.get("answer")
+    return RawQuery(
+        row_number=number,
+        source="medicationqa",
+        source_id=str(record.get("id")),
+        turns=[{"role": "user", "content": question}],
+        raw=raw,
+        reference_answers=[("government_page", answer)] if answer else [],
+        department_hint="pharmacy",
+    )
+
+
 def load(path: Path) -> Iterator[RawQuery | Rejection]:
-    for item in json_lines(path):
-        if isinstance(item, Rejection):
-            yield item
-            continue
-        number, record = item
-        raw = json.dumps(record, ensure_ascii=False)[:RAW_KEEP]
-        question = record.get("question")
-        if not isinstance(question, str):
-            yield Rejection(number, raw, "missing field 'question'")
-            continue
-        answer = record.get("answer")
-        yield RawQuery(
-            row_number=number,
-            source="medicationqa",
-            source_id=str(record.get("id")),
-            turns=[{"role": "user", "content": question}],
-            raw=raw,
-            reference_answers=[("government_page", answer)] if answer else [],
-            department_hint="pharmacy",
-        )
+    return json_records(path, _to_query)
