@@ -23,7 +23,7 @@ def query_scores(warehouse: WarehouseResource) -> dg.MaterializeResult:
     wh = warehouse.get()
     scores = score_frame(
         wh.read_table("item_verdicts"),
-        wh.read_table("rubric_items"),
+        wh.read("SELECT * FROM current_rubric_items"),
         wh.read_table("candidate_responses"),
     )
     if scores.height:

@@ -89,7 +89,7 @@ def rescore(warehouse, weights: dict[str, float], **cfg_overrides) -> pl.DataFra
     cfg = replace(ScoringConfig(), weights=dict(weights), **cfg_overrides)
     scores = score_frame(
         warehouse.read_table("item_verdicts"),
-        warehouse.read_table("rubric_items"),
+        warehouse.read("SELECT * FROM current_rubric_items"),
         warehouse.read_table("candidate_responses"),
         cfg,
     )
