@@ -22,6 +22,11 @@ KQA_TIER = {"Must_have": "Essential", "Nice_to_have": "Important"}
 
 
 def load_kqa(path: Path) -> pl.DataFrame:
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"K-QA annotator file not found: {path} (expected in the sample data folder "
+            "as audit/NLI_medical_annotator.csv; see data/sample/audit/SOURCES.md)"
+        )
     frame = pl.read_csv(path, infer_schema_length=0)
     frame = (
         frame.rename({frame.columns[0]: "row_id"})
