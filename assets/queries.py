@@ -11,7 +11,9 @@ from quarkmed_dagster.ingest.batches import (
     query_files,
     register_batch,
 )
+from quarkmed_dagster.ingest.llm_classifier import ROLE, select_classifier
 from quarkmed_dagster.ingest.pipeline import ingest_file
+from quarkmed_dagster.llm.resource import LLMGatewayResource
 from quarkmed_dagster.metadata import frame_to_markdown
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.settings import get_settings
@@ -35,22 +37,31 @@ def _known_queries(store: Warehouse, batch_id: str) -> list[tuple[str, str]]:
     group_name="ingestion",
     kinds={"duckdb", "python"},
     owners=["team:quarkmed"],
-    code_version="queries-v1",
+    code_version="queries-v2",
     description=(
         "Real medical questions and multi-turn sessions from one ingested file: validated, "
-        "personal data replaced by typed placeholders, classified (offline rule baseline, "
-        "labelled baseline-rules), exact and near duplicates removed (see `duplicates`), "
+        "personal data replaced by typed placeholders, classified (by the profile's "
+        "`classifier` model through the LLM gateway, else or on a failed call by the offline "
+        "rule baseline; `category_classifier` names which decided), exact and near "
+        "duplicates removed (see `duplicates`), "
         "rejected rows in `quarantine` with their reason. Also writes the physician "
         "reference rubrics and reference answers found in the file."
     ),
 )
 def queries(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, llm: LLMGatewayResource
 ) -> dg.MaterializeResult:
     batch_id = context.partition_key
     store = warehouse.get()
     path, loader = batch_source(store, batch_id)
-    result = ingest_file(path, batch_id, loader, known_queries=_known_queries(store, batch_id))
+    classifier = select_classifier(llm.role_models(ROLE), lambda: llm.gateway("queries"))
+    result = ingest_file(
+        path,
+        batch_id,
+        loader,
+        known_queries=_known_queries(store, batch_id),
+        classifier=classifier,
+    )
     frames = {
         "queries": result.queries,
         "reference_rubrics": result.reference_rubrics,
@@ -73,6 +84,7 @@ def queries(
             ],
         )
     categories = result.queries.group_by("category").len().sort("category")
+    deciders = result.queries.group_by("category_classifier").len().sort("category_classifier")
     return dg.MaterializeResult(
         metadata={
             "source_file": str(path),
@@ -87,6 +99,7 @@ def queries(
             "reference_answers": result.reference_answers.height,
             "pii_replaced": json.dumps(result.pii_counts, sort_keys=True),
             "categories": dg.MetadataValue.md(frame_to_markdown(categories)),
+            "classified_by": dg.MetadataValue.md(frame_to_markdown(deciders)),
             "preview": dg.MetadataValue.md(
                 frame_to_markdown(
                     result.queries.select("query_id", "category", "n_turns", "final_user_turn"),

@@ -37,8 +37,10 @@ Baseline model strings and their schemas (input -> output):
     "major".
 
 ``baseline/rule-classifier`` (role classifier)
-    ClassifierPayload {"text": str} -> ClassifierOutput {"category": "Clinical Care|Wellness
-    Health|Professional Inquiry", "difficulty": "easy|medium|hard", "confidence": float}
+    ClassifierPayload {"text": str (the final user turn), "history": [...] (earlier turns;
+    the baseline reads only the text)} -> ClassifierOutput {"category": "Clinical
+    Care|Wellness Health|Professional Inquiry", "difficulty": "easy|medium|hard",
+    "confidence": float in [0, 1]}
 
 ``baseline/reference-candidate`` and the degraded demo candidates (role candidates)
     CandidatePayload {"query": str, "history": [...], "reference_answer": str | null}
@@ -168,12 +170,13 @@ class JudgeOutput(_Loose):
 
 class ClassifierPayload(_Loose):
     text: str
+    history: list[Turn] = Field(default_factory=list)
 
 
 class ClassifierOutput(_Loose):
     category: Literal["Clinical Care", "Wellness Health", "Professional Inquiry"]
     difficulty: Literal["easy", "medium", "hard"]
-    confidence: float
+    confidence: float = Field(ge=0.0, le=1.0)
 
 
 class CandidatePayload(_Loose):

@@ -3,11 +3,15 @@
 Keyword evidence per category; the category with the most evidence wins (Clinical Care on
 no evidence), and the confidence is that category's share of the evidence. Stored with
 classifier="baseline-rules" so it is never mistaken for a model's judgment.
+
+Classifiers label a whole batch at once (``QueryClassifier.classify_batch``), so that a model
+classifier (``llm_classifier.LLMClassifier``) can send its calls through the gateway together.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -127,8 +131,23 @@ class Classification:
     classifier: str = BASELINE_CLASSIFIER
 
 
+@dataclass(frozen=True)
+class QueryText:
+    """What a classifier reads of one query: the final user turn and the dialogue before it
+    (system turns excluded, oldest first), all already scrubbed."""
+
+    final_user_turn: str
+    history: tuple[dict[str, str], ...] = ()
+
+    @property
+    def n_turns(self) -> int:
+        return len(self.history) + 1
+
+
 class QueryClassifier(Protocol):
-    def classify(self, final_user_turn: str, n_turns: int) -> Classification: ...
+    def classify_batch(self, queries: Sequence[QueryText]) -> list[Classification]:
+        """One label per query, in order."""
+        ...
 
 
 def detect_language(text: str) -> str:
@@ -167,3 +186,6 @@ class RuleClassifier:
         best = max(departments, key=lambda d: departments[d])
         department = best if departments[best] else "general"
         return Classification(category, confidence, difficulty, department)
+
+    def classify_batch(self, queries: Sequence[QueryText]) -> list[Classification]:
+        return [self.classify(q.final_user_turn, q.n_turns) for q in queries]

@@ -1,7 +1,8 @@
 """One file in, one batch of clean tables out; nothing silently dropped.
 
 Order matters: turns are validated and scrubbed first, so every later step (ids,
-duplicates, classification, quarantine) only ever sees scrubbed text.
+duplicates, classification, quarantine) only ever sees scrubbed text. The kept queries are
+classified together at the end (one batch for a model classifier's calls).
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ from pathlib import Path
 
 import polars as pl
 
-from quarkmed_dagster.ingest.classify import QueryClassifier, RuleClassifier, detect_language
+from quarkmed_dagster.ingest.classify import (
+    QueryClassifier,
+    QueryText,
+    RuleClassifier,
+    detect_language,
+)
 from quarkmed_dagster.ingest.dedup import Deduplicator
 from quarkmed_dagster.ingest.loaders import LOADERS, detect_loader
 from quarkmed_dagster.ingest.normalize import validate_turns
@@ -51,6 +57,7 @@ class _Accumulator:
     batch_id: str
     source_file: str
     queries: list[dict] = field(default_factory=list)
+    to_classify: list[QueryText] = field(default_factory=list)  # one per kept query
     rubrics: list[dict] = field(default_factory=list)
     answers: list[dict] = field(default_factory=list)
     duplicates: list[dict] = field(default_factory=list)
@@ -97,7 +104,8 @@ def ingest_file(
         if isinstance(item, Rejection):
             acc.reject(item.row_number, item.raw, item.reason)
             continue
-        _accept(item, acc, seen_source_ids, dedup, classifier, now)
+        _accept(item, acc, seen_source_ids, dedup, now)
+    _label(acc, classifier)
     return IngestResult(
         batch_id=batch_id,
         queries=pl.DataFrame(acc.queries, schema=QUERY_SCHEMA),
@@ -110,12 +118,22 @@ def ingest_file(
     )
 
 
+def _label(acc: _Accumulator, classifier: QueryClassifier) -> None:
+    """Category, difficulty, department and the deciding classifier of every kept query."""
+    labels = classifier.classify_batch(acc.to_classify) if acc.to_classify else []
+    for row, label in zip(acc.queries, labels, strict=True):
+        row["category"] = label.category
+        row["category_classifier"] = label.classifier
+        row["category_confidence"] = label.confidence
+        row["department"] = row["department"] or label.department
+        row["difficulty"] = label.difficulty
+
+
 def _accept(
     item: RawQuery,
     acc: _Accumulator,
     seen_source_ids: dict[str, tuple[int, str]],
     dedup: Deduplicator,
-    classifier: QueryClassifier,
     now: datetime,
 ) -> None:
     turns, problem = validate_turns(item.turns)
@@ -150,9 +168,9 @@ def _accept(
             }
         )
         return
-    final_user_turn = next(t["content"] for t in reversed(turns) if t["role"] == "user")
     dialogue = [t for t in turns if t["role"] != "system"]
-    label = classifier.classify(final_user_turn, len(dialogue))
+    final_user_turn = dialogue[-1]["content"]  # validate_turns: the dialogue ends with the user
+    acc.to_classify.append(QueryText(final_user_turn, tuple(dialogue[:-1])))
     acc.queries.append(
         {
             "query_id": query_id,
@@ -166,11 +184,7 @@ def _accept(
             "source": item.source,
             "source_id": item.source_id,
             "source_file": acc.source_file,
-            "category": label.category,
-            "category_classifier": label.classifier,
-            "category_confidence": label.confidence,
-            "department": item.department_hint or label.department,
-            "difficulty": label.difficulty,
+            "department": item.department_hint,  # category fields: _label
             "tags": json.dumps(item.tags),
             "ingested_at": now,
         }

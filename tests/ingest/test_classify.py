@@ -1,8 +1,14 @@
 """The rule baseline labels itself; another classifier plugs in through the protocol."""
 
 import json
+from collections.abc import Sequence
 
-from quarkmed_dagster.ingest.classify import BASELINE_CLASSIFIER, Classification, RuleClassifier
+from quarkmed_dagster.ingest.classify import (
+    BASELINE_CLASSIFIER,
+    Classification,
+    QueryText,
+    RuleClassifier,
+)
 from quarkmed_dagster.ingest.pipeline import ingest_file
 
 
@@ -16,14 +22,35 @@ def test_rule_baseline_categories() -> None:
 
 
 class FixedClassifier:
-    def classify(self, final_user_turn: str, n_turns: int) -> Classification:
-        return Classification("Professional Inquiry", 0.9, "hard", "cardiology", "test-fixed")
+    def __init__(self) -> None:
+        self.batches: list[list[QueryText]] = []
+
+    def classify_batch(self, queries: Sequence[QueryText]) -> list[Classification]:
+        self.batches.append(list(queries))
+        label = Classification("Professional Inquiry", 0.9, "hard", "cardiology", "test-fixed")
+        return [label] * len(queries)
 
 
 def test_pluggable_classifier_is_recorded(tmp_path) -> None:
     path = tmp_path / "q.jsonl"
     path.write_text(json.dumps({"id": "1", "question": "What is the dose of aspirin?"}) + "\n")
-    result = ingest_file(path, "b1", "generic", classifier=FixedClassifier())
+    session = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "I take warfarin."},
+        {"role": "assistant", "content": "Noted."},
+        {"role": "user", "content": "Can I take ibuprofen too?"},
+    ]
+    with path.open("a") as f:
+        f.write(json.dumps({"id": "2", "turns": session}) + "\n")
+    fixed = FixedClassifier()
+    result = ingest_file(path, "b1", "generic", classifier=fixed)
     row = result.queries.row(0, named=True)
     assert row["category_classifier"] == "test-fixed" and row["category_confidence"] == 0.9
     assert row["category"] == "Professional Inquiry"
+    # all kept queries in one batch, in order; the history excludes the system turn
+    (batch,) = fixed.batches
+    assert [q.final_user_turn for q in batch] == [
+        "What is the dose of aspirin?",
+        "Can I take ibuprofen too?",
+    ]
+    assert batch[1].history == tuple(session[1:3]) and batch[1].n_turns == 3

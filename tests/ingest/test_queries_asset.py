@@ -6,17 +6,27 @@ import dagster as dg
 
 from assets.queries import queries, queries_quarantine_rate, queries_suite
 from quarkmed_dagster.ingest.batches import PARTITIONS_NAME, register_batch
+from quarkmed_dagster.llm.resource import LLMGatewayResource
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.warehouse import Warehouse
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "sample" / "queries"
+MODELS = Path(__file__).resolve().parents[2] / "models.yaml"
 
 
 def _run(store: Warehouse, instance: dg.DagsterInstance, batch: str) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [queries, queries_suite, queries_quarantine_rate],
         partition_key=batch,
-        resources={"warehouse": WarehouseResource(path=str(store.path))},
+        resources={
+            "warehouse": WarehouseResource(path=str(store.path)),
+            # the default offline profile: the rule baseline classifies, no gateway is built
+            "llm": LLMGatewayResource(
+                models_config=str(MODELS),
+                profile="baseline",
+                cache_path=str(store.path.parent / "no-calls.sqlite"),
+            ),
+        },
         instance=instance,
     )
 
@@ -48,6 +58,11 @@ def test_sample_batches_ingest_with_sessions_and_reference_rubrics(tmp_path) -> 
         store.read("SELECT author, count(*) FROM reference_answers GROUP BY 1").iter_rows()
     )
     assert answers == {"ideal_completion": 40, "physician": 30}
+    # baseline profile: every label is the rule baseline's, with its confidence, offline
+    deciders = store.read("SELECT DISTINCT category_classifier FROM queries")
+    assert deciders["category_classifier"].to_list() == ["baseline-rules"]
+    assert store.read("SELECT count(*) FROM queries WHERE category_confidence IS NULL").item() == 0
+    assert not (tmp_path / "no-calls.sqlite").exists()  # no gateway was built
     before = {t: store.count(t) for t in ("queries", "reference_rubrics", "reference_answers")}
     assert _run(store, instance, batches[0]).success  # a rerun replaces, never duplicates
     assert {t: store.count(t) for t in before} == before
