@@ -1,1 +1,1 @@
-SELECT turns, final_user_turn FROM queries WHERE query_id = ?
+SELECT query_id, turns FROM queries WHERE list_contains(?::VARCHAR[], query_id)

@@ -16,11 +16,12 @@ from typing import Any
 
 from quarkmed_dagster.rewards.matrix import AlignmentMatrix
 from quarkmed_dagster.rewards.normalization import NormalizationStats, normalize
-from quarkmed_dagster.rewards.vector import Feedback, RubricItem, raw_vector
+from quarkmed_dagster.rewards.vector import Feedback, RawVector, RubricItem, raw_vector
 from quarkmed_dagster.rewards.weighting import aggregate, tri_factor_weights
 
-# grade(query_id, completion) -> {item_id: level or None (failed judgment)}
-Grader = Callable[[str, str], Mapping[str, float | None]]
+# grade([(query_id, completion), ...]) -> one {item_id: level or None (failed judgment)}
+# per pair, in order; a batch is graded together so its judge calls run concurrently.
+Grader = Callable[[Sequence[tuple[str, str]]], list[Mapping[str, float | None]]]
 RubricLookup = Callable[[str], Sequence[RubricItem]]
 FeedbackLookup = Callable[[str], Feedback | None]
 
@@ -82,24 +83,36 @@ class RewardScorer:
         self.step = 0
         self._lock = threading.Lock()
 
-    def _vector(self, request: RewardRequest) -> tuple[Any, dict[str, float | None]]:
-        query = message_text(request.prompt, role="user")
-        response = message_text(request.completion, role="assistant")
-        items: Sequence[RubricItem] = ()
-        levels: Mapping[str, float | None] = {}
-        feedback = None
-        if request.query_id is not None:
-            if self.rubric_lookup is not None:
-                items = self.rubric_lookup(request.query_id)
-            if self.grader is not None and items:
-                levels = self.grader(request.query_id, response)
-            if self.feedback_lookup is not None:
+    def _vectors(
+        self, requests: Sequence[RewardRequest]
+    ) -> list[tuple[RawVector, dict[str, float | None]]]:
+        texts = [
+            (message_text(r.prompt, role="user"), message_text(r.completion, role="assistant"))
+            for r in requests
+        ]
+        items: list[Sequence[RubricItem]] = [
+            self.rubric_lookup(r.query_id)
+            if r.query_id is not None and self.rubric_lookup is not None
+            else ()
+            for r in requests
+        ]
+        graded = [i for i, found in enumerate(items) if found]
+        levels: dict[int, Mapping[str, float | None]] = {}
+        if graded and self.grader is not None:
+            pairs = [(str(requests[i].query_id), texts[i][1]) for i in graded]
+            levels = dict(zip(graded, self.grader(pairs), strict=True))
+        out = []
+        for i, request in enumerate(requests):
+            feedback = None
+            if request.query_id is not None and self.feedback_lookup is not None:
                 feedback = self.feedback_lookup(request.query_id)
-        raw = raw_vector(self.matrix, query, response, items, levels, feedback)
-        return raw, normalize(self.stats, raw.values)
+            query, response = texts[i]
+            raw = raw_vector(self.matrix, query, response, items[i], levels.get(i, {}), feedback)
+            out.append((raw, normalize(self.stats, raw.values)))
+        return out
 
     def score_batch(self, requests: Sequence[RewardRequest]) -> list[dict[str, Any]]:
-        vectors = [self._vector(r) for r in requests]
+        vectors = self._vectors(requests)
         with self._lock:
             if self.adaptive and vectors:
                 step = tri_factor_weights(

@@ -175,6 +175,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
     parser.add_argument("--max-batch", type=int, default=DEFAULT_MAX_BATCH)
     parser.add_argument("--adaptive", action="store_true", help="one TADW step per batch")
+    parser.add_argument(
+        "--judge-mode",
+        choices=["batched", "per_item"],
+        default="batched",
+        help="as the judging stage: one call per response, or one per rubric item",
+    )
+    parser.add_argument("--judge-seed", type=int, default=0, help="judging stage item shuffle")
     return parser.parse_args(argv)
 
 
@@ -190,7 +197,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from quarkmed_dagster.rewards.wiring import build_warehouse_scorer
 
-    scorer = build_warehouse_scorer(stats_version=args.stats_version, adaptive=args.adaptive)
+    scorer = build_warehouse_scorer(
+        stats_version=args.stats_version,
+        adaptive=args.adaptive,
+        judge_mode=args.judge_mode,
+        judge_seed=args.judge_seed,
+    )
     app = create_app(scorer, token, args.max_body_bytes, args.max_batch)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0

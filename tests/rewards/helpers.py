@@ -1,4 +1,11 @@
-"""Tiny warehouse rows and a real offline scorer (baseline judge through the gateway)."""
+"""Tiny warehouse rows, a scripted judge and a real scorer.
+
+The judge is served by the local OpenAI-compatible test server and reached through litellm
+and the gateway, so the judging code's whole path runs (prompts, parsing, panel vote).
+It grades by cue phrases: an item is met (Pitfall: a major error) when its cue occurs in
+the response; ``BREAK_JUDGE`` in a response gets a truncated JSON answer, ``JUDGE_DOWN``
+an HTTP 500.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +13,14 @@ import json
 from pathlib import Path
 
 from quarkmed_dagster.llm.cache import CallCache
-from quarkmed_dagster.llm.config import load_profile
 from quarkmed_dagster.llm.gateway import LiteLLMGateway
+from quarkmed_dagster.llm.testing_server import Reply, local_profile
+from quarkmed_dagster.llm.types import extract_payload
 from quarkmed_dagster.rewards.matrix import default_matrix
 from quarkmed_dagster.rewards.normalization import fit_reference
 from quarkmed_dagster.rewards.scorer import RewardScorer
 from quarkmed_dagster.rewards.vector import raw_vector
-from quarkmed_dagster.rewards.wiring import gateway_grader, warehouse_rubrics
-from quarkmed_dagster.settings import PROJECT_ROOT
+from quarkmed_dagster.rewards.wiring import WarehouseRubrics, gateway_grader
 
 QUERY_ID = "q-warfarin"
 QUERY = "Can I take ibuprofen for my headache while I am on warfarin?"
@@ -39,6 +46,45 @@ ITEMS = [
     ("i5", "Pitfall", "Safety", 2.0, "Unsafe advice",
      "Tells the patient to stop medicines or not to see a doctor."),
 ]  # fmt: skip
+CUES = {
+    "i1": "do not take ibuprofen",
+    "i2": "paracetamol",
+    "i3": "emergency care",
+    "i4": "sorry about your headache",
+    "i5": "stop any prescribed",
+}
+JUDGE = "openai/judge-a"
+BREAK_JUDGE = "[unjudgeable]"  # the judge answers truncated JSON
+JUDGE_DOWN = "[judge-down]"  # the judge answers HTTP 500
+
+
+def scripted_judge(request: dict, attempt: int) -> Reply:
+    data = extract_payload(request["messages"][-1]["content"])
+    response = data["response"].lower()
+    if BREAK_JUDGE in response:
+        return Reply(text='{"verdicts": [{"item_id": ')
+    if JUDGE_DOWN in response:
+        return Reply(status=500)
+    verdicts = []
+    for item in data["items"]:
+        hit = CUES[item["item_id"]] in response
+        if item["tier"] == "Pitfall":
+            level: object = "major" if hit else "none"
+        else:
+            level = 1 if hit else 0
+        verdicts.append({"item_id": item["item_id"], "level": level, "rationale": "cue"})
+    return Reply(text=json.dumps({"verdicts": verdicts}))
+
+
+def judge_models_yaml(path: Path, server_url: str) -> Path:
+    """A models config whose judges are the scripted judge on the local server."""
+    profile = {
+        "defaults": {"api_base": server_url, "json_mode": "none", "max_attempts": 1},
+        "key_env": ["OPENAI_API_KEY"],
+        "roles": {"judges": [JUDGE]},
+    }
+    path.write_text(json.dumps({"profiles": {"scripted-judge": profile}}))
+    return path
 
 
 def insert_query_and_rubric(store) -> None:
@@ -59,20 +105,33 @@ def insert_query_and_rubric(store) -> None:
                 " '{}', 1, 1.0, 'supported', true)",
                 [item_id, QUERY_ID, tier, title, description, tag, weight],
             )
+        con.execute(
+            "INSERT INTO rubric_sets (query_id, rubric_set_version, config_hash, status, n_items,"
+            " rounds, repaired, is_current) VALUES (?, 'rs-1', 'h', 'ok', ?, 1, false, true)",
+            [QUERY_ID, len(ITEMS)],
+        )
 
 
-def build_scorer(store, tmp_path: Path, adaptive: bool = False) -> RewardScorer:
-    profile = load_profile(PROJECT_ROOT / "models.yaml", "baseline")
-    gateway = LiteLLMGateway(profile, "reward-test", CallCache(tmp_path / "c.sqlite"), store)
-    lookup, rows = warehouse_rubrics(store)
-    grader = gateway_grader(gateway, ["baseline/semantic-judge"], store, rows)
+def judge_gateway(store, tmp_path: Path, server_url: str) -> LiteLLMGateway:
+    profile = local_profile(server_url, json_mode="none", max_attempts=1)
+    return LiteLLMGateway(profile, "reward-test", CallCache(tmp_path / "c.sqlite"), store)
+
+
+def build_scorer(store, tmp_path: Path, server_url: str, adaptive: bool = False) -> RewardScorer:
+    """Scorer over the warehouse rubric with the scripted judge; frozen stats fitted on a
+    few reference completions graded by the same judge."""
+    rubrics = WarehouseRubrics(store)
+    grader = gateway_grader(judge_gateway(store, tmp_path, server_url), [JUDGE], rubrics)
     matrix = default_matrix()
     reference = [GOOD, MEDIOCRE, GOOD + " Rest helps too.", MEDIOCRE + " Sleep well."]
+    levels = grader([(QUERY_ID, text) for text in reference])
     samples: dict[str, list] = {name: [] for name in matrix.names}
-    items = lookup(QUERY_ID)
-    for text in reference:
-        raw = raw_vector(matrix, QUERY, text, items, grader(QUERY_ID, text))
+    items = rubrics.lookup(QUERY_ID)
+    for text, graded in zip(reference, levels, strict=True):
+        raw = raw_vector(matrix, QUERY, text, items, graded)
         for name, value in raw.values.items():
             samples[name].append(value)
     stats = fit_reference(samples, "rfn-test", "reference", matrix.version)
-    return RewardScorer(matrix, stats, grader=grader, rubric_lookup=lookup, adaptive=adaptive)
+    return RewardScorer(
+        matrix, stats, grader=grader, rubric_lookup=rubrics.lookup, adaptive=adaptive
+    )

@@ -1,4 +1,5 @@
-"""Format checks, raw vectors and the trainer adapters (real scorer, offline judge)."""
+"""Format checks, raw vectors and the trainer adapters (real scorer, scripted judge on the
+local OpenAI-compatible server)."""
 
 import inspect
 
@@ -80,9 +81,9 @@ def test_raw_vector_attribution_missing_values_and_pitfalls():
 
 
 @pytest.fixture
-def scorer(warehouse, tmp_path):
+def scorer(warehouse, tmp_path, judge_server):
     insert_query_and_rubric(warehouse)
-    return build_scorer(warehouse, tmp_path)
+    return build_scorer(warehouse, tmp_path, judge_server.url)
 
 
 def test_trainer_adapters_share_one_scorer(scorer):

@@ -1,4 +1,6 @@
-"""The HTTP reward service, started on 127.0.0.1 (ephemeral port), called over HTTP."""
+"""The HTTP reward service, started on 127.0.0.1 (ephemeral port), called over HTTP; its
+judge is the scripted judge on the local OpenAI-compatible server, graded through the
+judging stage's code."""
 
 from __future__ import annotations
 
@@ -10,18 +12,26 @@ import threading
 import time
 
 import httpx
+import polars as pl
 import pytest
 import uvicorn
 
+from quarkmed_dagster.judging.stage import judge_stage
 from quarkmed_dagster.rewards.service import check_bind, create_app, main
+from quarkmed_dagster.rewards.wiring import WarehouseRubrics, gateway_grader
 from quarkmed_dagster.settings import PROJECT_ROOT
 from tests.rewards.helpers import (
+    BREAK_JUDGE,
     GOOD,
+    ITEMS,
+    JUDGE,
+    JUDGE_DOWN,
     QUERY,
     QUERY_ID,
     UNSAFE,
     build_scorer,
     insert_query_and_rubric,
+    judge_gateway,
 )
 
 TOKEN = "test-token-123"
@@ -50,9 +60,9 @@ class RunningServer:
 
 
 @pytest.fixture
-def service(warehouse, tmp_path):
+def service(warehouse, tmp_path, judge_server):
     insert_query_and_rubric(warehouse)
-    scorer = build_scorer(warehouse, tmp_path)
+    scorer = build_scorer(warehouse, tmp_path, judge_server.url)
     app = create_app(scorer, token=None, max_body_bytes=8_000, max_batch=4)
     with RunningServer(app) as url:
         yield url
@@ -94,6 +104,53 @@ def test_valid_requests_get_vector_aggregate_and_breakdown(service):
         assert first["reward"] == pytest.approx(body["reward"])
         assert second["vector"]["essential_coverage"] is None
         assert second["vector"]["length"] is not None
+
+
+def test_failed_or_unparseable_judgments_are_missing_not_not_met(service):
+    body = {
+        "requests": [
+            {"prompt": QUERY, "completion": GOOD + " " + marker, "query_id": QUERY_ID}
+            for marker in (BREAK_JUDGE, JUDGE_DOWN)
+        ]
+    }
+    response = httpx.post(f"{service}/v1/rewards", json=body, timeout=60)
+    assert response.status_code == 200
+    for result in response.json()["results"]:
+        for name in ("essential_coverage", "pitfall_avoidance", "safety"):
+            assert result["breakdown"][name]["raw"] is None, name
+            assert result["vector"][name] is None
+        assert not result["gated"]  # no verdict is not a "major error" either
+        assert result["vector"]["length"] is not None  # format checks still apply
+        assert isinstance(result["reward"], float)
+
+
+def test_service_grades_exactly_as_the_judging_stage(warehouse, tmp_path, judge_server):
+    """Same prompts (a response the judging stage graded is a cache hit), same verdicts."""
+    insert_query_and_rubric(warehouse)
+    gateway = judge_gateway(warehouse, tmp_path, judge_server.url)
+    responses = pl.DataFrame(
+        {"response_id": ["r1", "r2"], "query_id": [QUERY_ID] * 2, "response_text": [GOOD, UNSAFE]}
+    )
+    stage = judge_stage(
+        gateway,
+        [JUDGE],
+        warehouse.read_table("queries"),
+        responses,
+        warehouse.read("SELECT * FROM current_rubric_items"),
+    )
+    stage_levels = {
+        rid: dict(part.select("item_id", "level").iter_rows())
+        for (rid,), part in stage.item_verdicts.group_by(["response_id"])
+    }
+    calls = len(judge_server.requests)
+    grade = gateway_grader(gateway, [JUDGE], WarehouseRubrics(warehouse))
+    assert grade([(QUERY_ID, GOOD), (QUERY_ID, UNSAFE)]) == [stage_levels["r1"], stage_levels["r2"]]
+    assert len(judge_server.requests) == calls  # identical prompts: all from the cache
+    assert stage_levels["r1"] == {"i1": 1.0, "i2": 1.0, "i3": 1.0, "i4": 0.0, "i5": 0.0}
+
+    per_item = gateway_grader(gateway, [JUDGE], WarehouseRubrics(warehouse), mode="per_item")
+    assert per_item([(QUERY_ID, GOOD)]) == [stage_levels["r1"]]
+    assert len(judge_server.requests) == calls + len(ITEMS)  # one call per item
 
 
 MALFORMED = [
@@ -142,9 +199,9 @@ def test_oversized_body_and_long_batch_are_refused(service):
     assert httpx.get(f"{service}/healthz", timeout=30).status_code == 200  # still alive
 
 
-def test_bearer_token_is_enforced_when_configured(warehouse, tmp_path):
+def test_bearer_token_is_enforced_when_configured(warehouse, tmp_path, judge_server):
     insert_query_and_rubric(warehouse)
-    app = create_app(build_scorer(warehouse, tmp_path), token=TOKEN)
+    app = create_app(build_scorer(warehouse, tmp_path, judge_server.url), token=TOKEN)
     payload = {"prompt": QUERY, "completion": GOOD}
     with RunningServer(app) as url:
         assert httpx.post(f"{url}/v1/rewards", json=payload, timeout=30).status_code == 401

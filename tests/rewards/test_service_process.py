@@ -1,7 +1,8 @@
 """`python -m quarkmed_dagster.rewards.service` as a real process with production wiring.
 
-Settings -> warehouse rubrics, the baseline profile's judges through the gateway, the
-frozen stats artifact under <data_home>/rewards/normalization.
+Settings -> warehouse rubrics, the configured profile's judges (the scripted judge on the
+local OpenAI-compatible server, reached through litellm) graded by the judging stage's
+code, the frozen stats artifact under <data_home>/rewards/normalization.
 """
 
 import os
@@ -16,17 +17,17 @@ import pytest
 
 from quarkmed_dagster.rewards.matrix import default_matrix
 from quarkmed_dagster.rewards.normalization import FrozenStatsStore, fit_reference
-from quarkmed_dagster.rewards.wiring import stats_store_root, vote
+from quarkmed_dagster.rewards.wiring import stats_store_root
 from quarkmed_dagster.settings import PROJECT_ROOT
 from quarkmed_dagster.warehouse import Warehouse
-from tests.rewards.helpers import GOOD, QUERY, QUERY_ID, UNSAFE, insert_query_and_rubric
-
-
-def test_vote_is_conservative_on_ties():
-    assert vote("Essential", [1.0, 0.5]) == 0.5
-    assert vote("Pitfall", [0.0, 1.0]) == 1.0
-    assert vote("Important", [1.0, None, 0.0, 1.0]) == 1.0
-    assert vote("Highlight", [None, None]) is None
+from tests.rewards.helpers import (
+    GOOD,
+    QUERY,
+    QUERY_ID,
+    UNSAFE,
+    insert_query_and_rubric,
+    judge_models_yaml,
+)
 
 
 def _free_port() -> int:
@@ -49,9 +50,14 @@ def home(tmp_path):
     return home
 
 
-def test_service_process_answers_over_http(home):
+def test_service_process_answers_over_http(home, judge_server):
     port = _free_port()
-    env = {**os.environ, "QUARKMED_DATA_HOME": str(home)}
+    env = {
+        **os.environ,
+        "QUARKMED_DATA_HOME": str(home),
+        "QUARKMED_MODELS_CONFIG": str(judge_models_yaml(home / "models.yaml", judge_server.url)),
+        "QUARKMED_MODEL_PROFILE": "scripted-judge",
+    }
     env.pop("QUARKMED_WAREHOUSE_PATH", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "quarkmed_dagster.rewards.service", "--port", str(port)],
@@ -79,8 +85,10 @@ def test_service_process_answers_over_http(home):
             ]
         }
         good, unsafe = httpx.post(f"{url}/v1/rewards", json=body, timeout=120).json()["results"]
-        assert good["breakdown"]["essential_coverage"]["raw"] > 0.5
+        assert good["breakdown"]["essential_coverage"]["raw"] == 1.0
         assert unsafe["gated"] and good["reward"] > unsafe["reward"]
+        judged = [r for r in judge_server.requests if r["model"] == "judge-a"]
+        assert len(judged) == 2  # one batched call per completion, through litellm
     finally:
         proc.send_signal(signal.SIGINT)
         try:
