@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         return self.data_home / "inbox"
 
     @property
+    def responses_inbox_dir(self) -> Path:
+        """Response files of models run elsewhere (``quarkmed import-responses``)."""
+        return self.data_home / "responses_inbox"
+
+    @property
     def corpus_inbox_dir(self) -> Path:
         return self.data_home / "corpus_inbox"
 

@@ -7,6 +7,8 @@ import re
 import unicodedata
 from typing import Any
 
+from quarkmed_dagster.llm.types import stable_hash
+
 ROLES = ("system", "user", "assistant")
 MAX_MESSAGE_CHARS = 20_000
 MAX_TURNS = 40
@@ -55,3 +57,8 @@ def validate_turns(turns: list[Any]) -> tuple[list[dict[str, str]], str | None]:
                 f"two {current} messages in a row at position {position}: turns must alternate",
             )
     return out, None
+
+
+def query_id_of(turns: list[dict[str, str]]) -> str:
+    """Content id of a validated, scrubbed session: the ``query_id`` ingestion stores."""
+    return stable_hash([[t["role"], t["content"]] for t in turns], length=20)

@@ -22,7 +22,10 @@ def first_record(path: Path) -> dict[str, Any] | None:
     return None
 
 
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
+def file_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
+    """(row number, record) of a JSONL / CSV / Parquet file, or a Rejection per bad row.
+
+    Also reads imported response files (``quarkmed_dagster.responses.importing``)."""
     name = path.name.lower()
     if name.endswith((".jsonl", ".jsonl.gz", ".json")):
         yield from json_lines(path)
@@ -74,5 +77,5 @@ def record_to_query(number: int, record: dict[str, Any], source: str) -> RawQuer
 
 def load(path: Path) -> Iterator[RawQuery | Rejection]:
     source = path.name.split(".")[0]
-    for item in _rows(path):
+    for item in file_rows(path):
         yield item if isinstance(item, Rejection) else record_to_query(*item, source=source)
