@@ -64,11 +64,15 @@ class LiteLLMGateway:
         estimate_above: int = 200,
         processes: int = 1,
         parallel_min_calls: int = 1000,
+        read_cache: bool = True,
     ) -> None:
         register_baselines()
         quiet_litellm()
         self.profile, self.run_label = profile, run_label
         self.cache, self.warehouse = cache, warehouse
+        # False: ask the models again (a scheduled refresh of old results); the fresh
+        # answers still replace the stored ones, so later runs reuse them.
+        self.read_cache = read_cache
         self.budget = budget or Budget()
         self.secrets = tuple(s for s in (*secrets, *key_values(profile)) if s)
         self.estimate_above = estimate_above
@@ -91,7 +95,7 @@ class LiteLLMGateway:
     def estimate(self, requests: list[CallRequest]) -> Estimate:
         requests = [self.normalise(r) for r in requests]
         keys = [r.cache_key for r in requests]
-        cached = set(self.cache.get_many(keys)) if self.cache else set()
+        cached = set(self.cache.get_many(keys)) if self.cache and self.read_cache else set()
         return estimate(requests, cached)
 
     def run(self, requests: list[CallRequest]) -> list[CallResult]:
@@ -102,7 +106,7 @@ class LiteLLMGateway:
         started = time.monotonic()
         requests = [self.normalise(r) for r in requests]
         keys = [r.cache_key for r in requests]
-        hits = self.cache.get_many(keys) if self.cache else {}
+        hits = self.cache.get_many(keys) if self.cache and self.read_cache else {}
         unique: dict[str, CallRequest] = {}
         for key, request in zip(keys, requests, strict=True):
             if key not in hits:

@@ -49,7 +49,8 @@ class LLMGatewayResource(dg.ConfigurableResource):
     def role_models(self, role: str) -> tuple[RoleModel, ...]:
         return self.load_profile().models(role)
 
-    def gateway(self, run_label: str) -> LiteLLMGateway:
+    def gateway(self, run_label: str, read_cache: bool = True) -> LiteLLMGateway:
+        """``read_cache=False`` re-asks the models (fresh answers replace the cached ones)."""
         if self._cache is None:
             self._cache = CallCache(Path(self.cache_path))
         warehouse = Warehouse(self.warehouse_path) if self.warehouse_path else None
@@ -61,4 +62,5 @@ class LLMGatewayResource(dg.ConfigurableResource):
             warehouse=warehouse,
             budget=budget,
             processes=self.processes,
+            read_cache=read_cache,
         )

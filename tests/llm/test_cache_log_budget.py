@@ -154,3 +154,16 @@ LiteLLMGateway(profile, "kill", cache=CallCache(sys.argv[1])).run(build(400))
     # commit may be missing, but at most the in-flight ones (concurrency 4).
     assert all(h.parsed is None and h.text.startswith('{"answer"') for h in hits.values())
     assert len(served) - kept <= 4 + 1
+
+
+def test_fresh_gateway_asks_again_and_replaces_the_cached_answer(llm_server, make_gateway):
+    make_gateway().run(build(3))
+    llm_server.script(lambda req, attempt: Reply(text='{"answer": "newer"}'))  # resets the count
+    fresh = make_gateway()
+    fresh.read_cache = False  # what a scheduled refresh of old rubrics asks for
+    assert (fresh.estimate(build(3)).calls, fresh.estimate(build(3)).cached) == (3, 0)
+    assert [r.status for r in fresh.run(build(3))] == ["ok"] * 3
+    assert len(llm_server.requests) == 3
+    again = make_gateway().run(build(3))  # later runs reuse the fresh answers
+    assert [(r.status, r.text) for r in again] == [("cached", '{"answer": "newer"}')] * 3
+    assert len(llm_server.requests) == 3
