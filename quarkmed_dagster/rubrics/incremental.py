@@ -4,8 +4,9 @@
 - carried: the configuration is the same and the evidence fingerprint is unchanged, only
   the corpus version moved: the rubric is re-labelled, no model calls;
 - generate: everything else (new query, new evidence, new prompts/models/parameters).
-Queries that went to review are regenerated only when something changed (the call cache
-makes an unchanged rerun free anyway, and the review entry stays for clinicians).
+Queries that went to review are regenerated only when their configuration or evidence
+fingerprint changed: a new corpus version alone leaves them with the clinicians (a rerun
+would differ only through the deeper retrieval of the closed loop, and spend calls).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def plan_queries(
     force: bool = False,
 ) -> Plan:
     """``existing`` = rubric_sets rows (query_id, rubric_set_version, config_hash,
-    evidence_fingerprint, status)."""
+    evidence_fingerprint, status, is_current)."""
     plan = Plan()
     done = {
         (r["query_id"], r["rubric_set_version"], r["evidence_fingerprint"])
@@ -62,11 +63,21 @@ def plan_queries(
         for r in existing.iter_rows(named=True)
         if r["config_hash"] == config_hash and r["status"] in ("ok", "carried")
     }
+    in_review = {
+        (r["query_id"], r["evidence_fingerprint"])
+        for r in existing.iter_rows(named=True)
+        if r["config_hash"] == config_hash and r["status"] == "review" and r["is_current"]
+    }
     for query in queries:
         version = version_of[query.corpus_version]
         if force:
             plan.generate.append(query)
         elif (query.query_id, version, query.evidence_fingerprint) in done:
+            plan.unchanged.append(query)
+        elif (
+            query.query_id,
+            query.evidence_fingerprint,
+        ) in in_review and query.evidence_fingerprint:
             plan.unchanged.append(query)
         elif (
             query.query_id,
