@@ -1,15 +1,20 @@
-"""Stage 4: every configured candidate answers every query (full multi-turn history)."""
-
-from __future__ import annotations
+"""Stage 4: every configured candidate answers every query (full multi-turn history), and
+responses of models run elsewhere are imported from the responses inbox."""
 
 import json
 
 import dagster as dg
 import polars as pl
 
+from quarkmed_dagster.ingest.batches import query_files
 from quarkmed_dagster.llm.resource import LLMGatewayResource
+from quarkmed_dagster.metadata import frame_to_markdown
 from quarkmed_dagster.resources import WarehouseResource
+from quarkmed_dagster.responses.importing import STAGE, QueryIndex, import_responses
+from quarkmed_dagster.responses.pending import write_pending_queries
 from quarkmed_dagster.responses.requests import candidate_request, response_id
+from quarkmed_dagster.settings import get_settings
+from quarkmed_dagster.warehouse import load_sql
 
 
 @dg.asset(
@@ -56,3 +61,52 @@ def candidate_responses(
     if frame.height:
         wh.upsert_rows("candidate_responses", frame, ["response_id"])
     return dg.MaterializeResult(metadata={"dagster/row_count": frame.height})
+
+
+@dg.asset(
+    key="imported_responses",
+    deps=[dg.AssetKey("queries")],
+    group_name="responses",
+    kinds={"duckdb", "python"},
+    owners=["team:quarkmed"],
+    code_version="v1",
+    description=(
+        "Responses of models run elsewhere, read from every file in the responses inbox "
+        "(`quarkmed import-responses`), written to candidate_responses with status "
+        "'imported' and graded like generated ones. Matched to queries by query_id, else by "
+        "scrubbed query text; text that matches no query is written to the query inbox as a "
+        "new query file (its responses stay pending until it is ingested); bad rows, "
+        "'baseline/' or configured-candidate model names go to `quarantine` with a reason."
+    ),
+)
+def imported_responses(
+    warehouse: WarehouseResource, llm: LLMGatewayResource
+) -> dg.MaterializeResult:
+    settings = get_settings()
+    wh = warehouse.get()
+    files = query_files(settings.responses_inbox_dir)
+    result = import_responses(
+        files,
+        QueryIndex.from_keys(wh.read(load_sql("select_response_match_keys"))),
+        reserved_models=[m.model for m in llm.role_models("candidates")],
+    )
+    wh.upsert_rows("candidate_responses", result.responses, ["response_id"])
+    wh.replace_rows("quarantine", result.quarantine, ["stage"], [STAGE])
+    query_file, new_queries = write_pending_queries(settings.inbox_dir, result.pending_texts)
+    return dg.MaterializeResult(
+        metadata={
+            "files": len(files),
+            "rows_read": result.rows_read,
+            "dagster/row_count": result.responses.height,
+            "matched_by_id": result.matched_by.get("id", 0),
+            "matched_by_text": result.matched_by.get("text", 0),
+            "pending_responses": len(result.pending),
+            "new_queries_written": new_queries,
+            "new_query_file": str(query_file) if query_file else "none",
+            "quarantined": result.quarantine.height,
+            "pii_replaced": json.dumps(result.pii_counts, sort_keys=True),
+            "quarantine_reasons": dg.MetadataValue.md(
+                frame_to_markdown(result.quarantine.group_by("reason").len().sort("reason"))
+            ),
+        }
+    )
