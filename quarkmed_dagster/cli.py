@@ -9,12 +9,23 @@ import click
 from quarkmed_dagster.settings import get_settings
 
 
-def _register_sample_batches() -> list[tuple[str, str]]:
-    """Register the bundled sample query files as ingest batches (partitions)."""
-    from quarkmed_dagster.ingest.batches import register_sample_batches
+def _register_batches() -> list[tuple[str, str]]:
+    """Register the bundled sample query files and the query inbox's files as ingest batches
+    (partitions); the inbox holds queries that imported responses gave only as text."""
+    from quarkmed_dagster.ingest.batches import (
+        PARTITIONS_NAME,
+        query_files,
+        register_batch,
+        register_sample_batches,
+    )
+    from quarkmed_dagster.warehouse import Warehouse
 
     settings = get_settings()
-    return register_sample_batches(settings)
+    batches = register_sample_batches(settings)
+    warehouse = Warehouse(settings.warehouse)
+    for path in query_files(settings.inbox_dir):
+        batches.append((PARTITIONS_NAME, register_batch(warehouse, path)))
+    return batches
 
 
 @click.group()
@@ -24,14 +35,27 @@ def main() -> None:
 
 @main.command()
 def run() -> None:
-    """Materialize the whole DAG on the bundled sample data (embedded defaults)."""
+    """Materialize the whole DAG on the bundled sample data and the inboxes (embedded
+    defaults)."""
+    _run_main_job()
+
+
+def _run_main_job(rerun_for_new_queries: bool = False) -> None:
+    """The main job; optionally once more when it wrote new query files to the query inbox
+    (queries that imported responses gave only as text), so their responses are graded."""
     from quarkmed_dagster.definitions import defs
+    from quarkmed_dagster.ingest.batches import query_files
     from quarkmed_dagster.orchestration import dagster_instance, run_pipeline
     from quarkmed_dagster.warehouse import Warehouse
 
     settings = get_settings()
     instance = dagster_instance(settings)
-    outcome = run_pipeline(defs, instance, _register_sample_batches, log=click.echo)
+    inbox_before = set(query_files(settings.inbox_dir))
+    outcome = run_pipeline(defs, instance, _register_batches, log=click.echo)
+    new_queries = set(query_files(settings.inbox_dir)) - inbox_before
+    if rerun_for_new_queries and outcome.success and new_queries:
+        click.echo("new queries from imported responses: running once more to grade them")
+        outcome = run_pipeline(defs, instance, _register_batches, log=click.echo)
     warehouse = Warehouse(settings.warehouse)
     if warehouse.path.exists():
         warehouse.publish_snapshot(settings.analyst_snapshot)
@@ -52,6 +76,33 @@ def _print_leaderboard(warehouse) -> None:  # type: ignore[no-untyped-def]
     from quarkmed_dagster.leaderboard import leaderboard_text
 
     click.echo(leaderboard_text(warehouse))
+
+
+@main.command("import-responses")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--run", "run_now", is_flag=True, help="Then run the main job to grade them.")
+def import_responses(files: tuple[str, ...], run_now: bool) -> None:
+    """Copy response files (JSONL / CSV / Parquet: query_id or query text, model, response)
+    of models run elsewhere into the responses inbox; the next run imports and grades them."""
+    from pathlib import Path
+
+    from quarkmed_dagster.responses.inbox import copy_to_inbox
+
+    inbox = get_settings().responses_inbox_dir
+    for source in files:
+        try:
+            target, state = copy_to_inbox(Path(source), inbox)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{source} -> {target} ({state})")
+    if run_now:
+        _run_main_job(rerun_for_new_queries=True)
+        return
+    click.echo(
+        "Next: `quarkmed run` imports and grades them (bad rows -> the quarantine table). "
+        "Queries given only as text that match no stored query are added to the query inbox "
+        "by that run and graded by the following `quarkmed run`; or use --run to do both."
+    )
 
 
 @main.command()
