@@ -23,8 +23,9 @@ from quarkmed_dagster.ingest.classify import (
 )
 from quarkmed_dagster.ingest.dedup import Deduplicator
 from quarkmed_dagster.ingest.loaders import LOADERS, detect_loader
-from quarkmed_dagster.ingest.normalize import validate_turns
+from quarkmed_dagster.ingest.normalize import query_id_of, validate_turns
 from quarkmed_dagster.ingest.pii import scrub
+from quarkmed_dagster.ingest.quarantine import quarantine_row
 from quarkmed_dagster.ingest.records import RawQuery, Rejection
 from quarkmed_dagster.ingest.schemas import (
     DUPLICATE_SCHEMA,
@@ -66,15 +67,9 @@ class _Accumulator:
 
     def reject(self, row_number: int, raw: str, reason: str) -> None:
         self.quarantine.append(
-            {
-                "quarantine_id": stable_hash([self.batch_id, row_number, reason, raw]),
-                "stage": "ingest",
-                "batch_id": self.batch_id,
-                "source_file": self.source_file,
-                "row_number": row_number,
-                "raw_content": scrub(raw, self.pii),
-                "reason": reason,
-            }
+            quarantine_row(
+                "ingest", self.batch_id, self.source_file, row_number, raw, reason, self.pii
+            )
         )
 
 
@@ -141,7 +136,7 @@ def _accept(
         acc.reject(item.row_number, item.raw, problem)
         return
     turns = [{"role": t["role"], "content": scrub(t["content"], acc.pii)} for t in turns]
-    query_id = stable_hash([[t["role"], t["content"]] for t in turns], length=20)
+    query_id = query_id_of(turns)
     if item.source_id is not None:
         first = seen_source_ids.get(item.source_id)
         if first is not None and first[1] != query_id:
