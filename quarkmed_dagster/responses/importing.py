@@ -129,7 +129,7 @@ def parse_record(
     model = (_text(record, MODEL_FIELDS) or "").strip()
     if not model:
         problems.append("missing model name (field 'model' or 'candidate_model')")
-    elif model.startswith(BASELINE_PREFIX):
+    elif model.casefold().startswith(BASELINE_PREFIX):  # "Baseline/x" pretends too
         problems.append(
             f"model {model!r}: the {BASELINE_PREFIX!r} prefix is reserved for the offline "
             "baseline models; an imported response cannot claim to be a baseline"

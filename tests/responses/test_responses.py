@@ -88,7 +88,7 @@ def test_bad_rows_are_rejected_with_every_reason():
         return out
 
     assert "reserved for the offline baseline" in reason(
-        {"query_id": "q1", "model": "baseline/reference-candidate", "response": "r"}
+        {"query_id": "q1", "model": "Baseline/reference-candidate", "response": "r"}
     )
     assert "is a configured candidate" in reason(
         {"query_id": "q1", "model": "openai/x", "response": "r"}, frozenset({"openai/x"})
