@@ -113,12 +113,13 @@ def marts(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
-    deps=[marts],
+    deps=[marts, "reward_weight_trajectory", "reward_diagnosis"],
     group_name=GROUP,
     kinds={"html", "python"},
     owners=OWNERS,
     code_version="v1",
-    description="Self-contained HTML report (inline SVG plots) at reports_dir/report.html.",
+    description="Self-contained HTML report (inline SVG plots) at reports_dir/report.html, "
+    "alignment rewards included (weight trajectories, reward distribution, diagnosis).",
 )
 def html_report(warehouse: WarehouseResource) -> dg.MaterializeResult:
     wh = warehouse.get()

@@ -7,18 +7,21 @@ Tri-Factor weights per model/checkpoint and for a simulated checkpoint sequence 
 attached), ``reward_diagnosis`` attributes weaknesses to category, dimension, tag and item.
 """
 
+from pathlib import Path
+
 import dagster as dg
 import polars as pl
 from pydantic import Field
 
 from quarkmed_dagster.checks import suite_check_result
-from quarkmed_dagster.metadata import frame_to_markdown
+from quarkmed_dagster.metadata import frame_to_markdown, save_plots
+from quarkmed_dagster.report.html import baseline_labels
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.rewards.diagnosis import diagnose
 from quarkmed_dagster.rewards.matrix import default_matrix
 from quarkmed_dagster.rewards.normalization import FrozenStatsStore, fit_reference
+from quarkmed_dagster.rewards.plots import simulation_plots, trajectory_plots
 from quarkmed_dagster.rewards.simulation import SimulationSpec, simulate_steps
-from quarkmed_dagster.rewards.svg import line_chart, svg_markdown
 from quarkmed_dagster.rewards.tables import (
     compute_raw_vectors,
     model_weight_steps,
@@ -182,23 +185,8 @@ def reward_vectors_suite(context: dg.AssetCheckExecutionContext) -> dg.AssetChec
     return suite_check_result("reward_vectors", store.read_table("reward_vectors"))
 
 
-def _plot(
-    frame: pl.DataFrame, title: str, value: str = "weight", dims: list[str] | None = None
-) -> str:
-    """Line chart of ``value`` per step for ``dims`` (default: the 8 that move most)."""
-    labels = frame.select("step", "step_label").unique().sort("step")["step_label"].to_list()
-    if dims is None:
-        dims = (
-            frame.group_by("dimension")
-            .agg((pl.col(value).max() - pl.col(value).min()).alias("spread"))
-            .sort(["spread", "dimension"], descending=[True, False])
-            .head(8)["dimension"]
-            .to_list()
-        )
-    series = {
-        dim: frame.filter(pl.col("dimension") == dim).sort("step")[value].to_list() for dim in dims
-    }
-    return line_chart(series, [str(v) for v in labels], title, y_label=value)
+def _reports_dir() -> Path:
+    return get_settings().reports_dir / "rewards"
 
 
 @dg.asset(
@@ -225,27 +213,19 @@ def reward_weight_trajectory(
         frames.append(trajectory_frame(matrix, "models", model_steps, config.stats_version))
     frame = pl.concat(frames, how="diagonal_relaxed")
     store.replace_rows("reward_weight_trajectory", frame, ["stats_version"], [config.stats_version])
-    simulated = frame.filter(pl.col("source") == "simulated")
-    plots = {
-        "weight_trajectory_simulated": _plot(
-            simulated, f"Simulated: {spec.weakening} weakens, {spec.redundant} turns redundant"
-        ),
-        "redundancy_simulated": _plot(
-            simulated,
-            f"Simulated redundancy: {spec.redundant} tracks {spec.twin}",
-            value="redundancy",
-            dims=[spec.redundant, spec.twin, spec.weakening, "highlight_insight"],
-        ),
-    }
+    plots = simulation_plots(frame.filter(pl.col("source") == "simulated"), spec)
     if model_steps:
         models = frame.filter(pl.col("source") == "models")
-        plots["weight_trajectory_models"] = _plot(models, "Weights per candidate model")
-    reports = get_settings().reports_dir / "rewards"
-    reports.mkdir(parents=True, exist_ok=True)
-    metadata: dict = {"dagster/row_count": frame.height, "plots_dir": str(reports)}
-    for name, svg in plots.items():
-        (reports / f"{name}.svg").write_text(svg)
-        metadata[name] = dg.MetadataValue.md(svg_markdown(svg, name))
+        labels = baseline_labels(store)
+        plots |= trajectory_plots(
+            models,
+            "weight_trajectory_models",
+            "Weights per candidate model",
+            step_label=lambda model: labels.get(model, model),
+        )
+    images = save_plots(plots, _reports_dir())
+    metadata: dict = {"dagster/row_count": frame.height, "plots_dir": str(_reports_dir())}
+    metadata |= {name: dg.MetadataValue.md(image) for name, image in images.items()}
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -270,15 +250,14 @@ def reward_diagnosis(
     )
     store.replace_rows("reward_diagnosis", mart, ["stats_version"], [config.stats_version])
     worst = mart.filter(pl.col("level").is_in(["category", "tag"]) & (pl.col("rank") <= 2))
+    labels = baseline_labels(store)
+    model = pl.col("candidate_model").replace_strict(labels, default=pl.col("candidate_model"))
     section = "## Reward diagnosis (worst categories and tags per model)\n\n" + frame_to_markdown(
-        worst.select(
-            "candidate_model", "level", "key", "detail", "gap_to_target", "failure_rate", "examples"
-        ),
+        worst.select(model, "level", "key", "detail", "gap_to_target", "failure_rate", "examples"),
         max_rows=60,
     )
-    reports = get_settings().reports_dir / "rewards"
-    reports.mkdir(parents=True, exist_ok=True)
-    (reports / "diagnosis.md").write_text(section + "\n")
+    _reports_dir().mkdir(parents=True, exist_ok=True)
+    (_reports_dir() / "diagnosis.md").write_text(section + "\n")
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": mart.height,

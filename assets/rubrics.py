@@ -15,6 +15,7 @@ from pydantic import Field
 from quarkmed_dagster.checks import suite_check_result
 from quarkmed_dagster.embeddings import get_embedder
 from quarkmed_dagster.llm.types import stable_hash
+from quarkmed_dagster.metadata import frame_to_markdown
 from quarkmed_dagster.rubrics.config import ConsensusParams
 from quarkmed_dagster.rubrics.constraints_check import constraint_report
 from quarkmed_dagster.rubrics.coverage_stage import run_coverage
@@ -67,19 +68,6 @@ def _spec(key: str, description: str, deps: list[str]) -> dg.AssetSpec:
         kinds={*KINDS, "llm"},
         code_version=CODE_VERSION,
     )
-
-
-def _markdown(frame: pl.DataFrame) -> str:
-    if not frame.height:
-        return "(empty)"
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
-    for row in frame.iter_rows():
-        lines.append("| " + " | ".join(str(v).replace("|", "/")[:80] for v in row) + " |")
-    return "\n".join(lines)
-
-
-def _preview(warehouse: Warehouse, sql: str) -> str:
-    return _markdown(warehouse.read(sql))
 
 
 @dg.multi_asset(
@@ -154,10 +142,12 @@ def rubric_generation(context: dg.AssetExecutionContext, config: RubricStageConf
             "rubric_set_versions": ", ".join(report.versions),
             "prompts": ", ".join(ALL_PROMPTS),
             "preview": dg.MetadataValue.md(
-                _preview(
-                    warehouse,
-                    "SELECT query_id, tier, tag, title, weight, support_count, verification "
-                    "FROM current_rubric_items ORDER BY query_id, tier LIMIT 12",
+                frame_to_markdown(
+                    warehouse.read(
+                        "SELECT query_id, tier, tag, title, weight, support_count, verification "
+                        "FROM current_rubric_items ORDER BY query_id, tier LIMIT 12"
+                    ),
+                    max_chars=80,
                 )
             ),
         },
@@ -226,6 +216,6 @@ def rubric_physician_coverage(context: dg.AssetExecutionContext) -> dg.Materiali
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": frame.height,
-            "preview": dg.MetadataValue.md(_markdown(frame)),
+            "preview": dg.MetadataValue.md(frame_to_markdown(frame, max_rows=100, max_chars=80)),
         }
     )

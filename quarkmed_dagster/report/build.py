@@ -8,6 +8,8 @@ from pathlib import Path
 
 import polars as pl
 
+from quarkmed_dagster.report.html import model_label, section, table_html
+from quarkmed_dagster.report.rewards import reward_sections
 from quarkmed_dagster.report.svg import bar_chart, histogram
 from quarkmed_dagster.warehouse import Warehouse
 
@@ -17,16 +19,14 @@ CSS = (
     "td,th{border:1px solid #ddd;padding:3px 6px}.flag{color:#b00;font-weight:bold}"
     ".baseline{color:#666;font-style:italic}.empty{color:#888}"
 )
-# Sets a marker once the page has loaded so a headless browser can check the plots exist.
+# Sets markers once the page has loaded so a headless browser can check the plots exist:
+# how many plots and how many line-chart lines have a non-empty rendered box.
 MARKER_JS = (
-    "document.addEventListener('DOMContentLoaded',function(){var s=document.querySelectorAll("
-    "'svg.plot');var n=0;s.forEach(function(e){if(e.getBBox().width>0){n++;}});"
-    "document.body.setAttribute('data-plots-drawn',String(n));});"
+    "document.addEventListener('DOMContentLoaded',function(){function n(q){var c=0;"
+    "document.querySelectorAll(q).forEach(function(e){if(e.getBBox().width>0){c++;}});"
+    "return String(c);}document.body.setAttribute('data-plots-drawn',n('svg.plot'));"
+    "document.body.setAttribute('data-lines-drawn',n('svg.plot polyline.line'));});"
 )
-
-
-def model_label(model: str, is_baseline: bool | None) -> str:
-    return f"{model} (baseline)" if is_baseline else model
 
 
 def _tables(wh: Warehouse) -> set[str]:
@@ -37,27 +37,9 @@ def _read(wh: Warehouse, tables: set[str], table: str, sql: str) -> pl.DataFrame
     return wh.read(sql) if table in tables else pl.DataFrame()
 
 
-def _table_html(frame: pl.DataFrame, max_rows: int = 30) -> str:
-    if frame.is_empty():
-        return '<p class="empty">No rows.</p>'
-    head = "".join(f"<th>{escape(c)}</th>" for c in frame.columns)
-    body = []
-    for row in frame.head(max_rows).iter_rows():
-        cells = []
-        for v in row:
-            text = f"{v:.3f}" if isinstance(v, float) else ("" if v is None else str(v))
-            cells.append(f"<td>{escape(text[:160])}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
-
-
-def _section(title: str, *parts: str) -> str:
-    return f"<h2>{escape(title)}</h2>" + "".join(parts or ('<p class="empty">No data yet.</p>',))
-
-
 def leaderboard_section(lb: pl.DataFrame) -> list[str]:
     if lb.is_empty():
-        return [_section("Leaderboard")]
+        return [section("Leaderboard")]
     overall = lb.filter(pl.col("category") == "All").sort("score", descending=True, nulls_last=True)
     rows = [
         (model_label(r["candidate_model"], r["is_baseline"]), r["score"], r["ci_low"], r["ci_high"])
@@ -65,10 +47,10 @@ def leaderboard_section(lb: pl.DataFrame) -> list[str]:
     ]
     versions = overall.select("rubric_set_version", "corpus_version").unique()
     out = [
-        _section(
+        section(
             "Leaderboard (95% interval)",
             bar_chart(rows, "Overall score with 95% interval", xmax=1.0),
-            _table_html(overall),
+            table_html(overall),
             f"<p>Versions: {escape(', '.join(map(str, versions.rows())))}</p>",
         )
     ]
@@ -84,7 +66,7 @@ def leaderboard_section(lb: pl.DataFrame) -> list[str]:
             for r in cats.iter_rows(named=True)
         ]
         out.append(
-            _section(
+            section(
                 "Per-category breakdown", bar_chart(rows, "Score by category and model", xmax=1.0)
             )
         )
@@ -93,7 +75,7 @@ def leaderboard_section(lb: pl.DataFrame) -> list[str]:
 
 def dimension_section(qs: pl.DataFrame) -> list[str]:
     if qs.is_empty():
-        return [_section("Score distributions")]
+        return [section("Score distributions")]
     label = (
         pl.when(pl.col("is_baseline"))
         .then(pl.col("candidate_model") + " (baseline)")
@@ -104,7 +86,7 @@ def dimension_section(qs: pl.DataFrame) -> list[str]:
         m: part["score"].drop_nulls().to_list()
         for (m,), part in qs.group_by(["model"], maintain_order=True)
     }
-    out = [_section("Score distributions", histogram(series, "Per-query score by model"))]
+    out = [section("Score distributions", histogram(series, "Per-query score by model"))]
     skip = {"score", "coverage", "ci_low", "ci_high"}
     dims = [c for c, t in qs.schema.items() if t.is_float() and c not in skip]
     if dims:
@@ -112,16 +94,16 @@ def dimension_section(qs: pl.DataFrame) -> list[str]:
         for (m,), part in qs.group_by(["model"], maintain_order=True):
             for d in dims:
                 rows.append((f"{m} · {d}", part[d].mean(), None, None))
-        out.append(_section("Per-dimension breakdown", bar_chart(rows, "Mean per dimension")))
+        out.append(section("Per-dimension breakdown", bar_chart(rows, "Mean per dimension")))
     return out
 
 
 def rubric_section(items: pl.DataFrame) -> list[str]:
     if items.is_empty():
-        return [_section("Rubric tier mix")]
+        return [section("Rubric tier mix")]
     mix = items.group_by("tier").len().sort("tier")
     rows = [(r["tier"], float(r["len"]), None, None) for r in mix.iter_rows(named=True)]
-    return [_section("Rubric tier mix", bar_chart(rows, "Rubric items by tier", fmt="{:.0f}"))]
+    return [section("Rubric tier mix", bar_chart(rows, "Rubric items by tier", fmt="{:.0f}"))]
 
 
 def _fmt(value: float | None) -> str:
@@ -178,13 +160,13 @@ def agreement_section(iv: pl.DataFrame, conc: pl.DataFrame) -> list[str]:
                 '<p class="flag">Below the configured concordance threshold: '
                 f"{escape(', '.join(names))}</p>"
             )
-        parts.append(_table_html(overall.drop("created_at", strict=False)))
-    return [_section("Judge agreement and expert concordance", *parts)]
+        parts.append(table_html(overall.drop("created_at", strict=False)))
+    return [section("Judge agreement and expert concordance", *parts)]
 
 
 def cost_section(calls: pl.DataFrame) -> list[str]:
     if calls.is_empty():
-        return [_section("Cost and tokens")]
+        return [section("Cost and tokens")]
     by = (
         calls.group_by("role", "model", "is_baseline")
         .agg(
@@ -205,10 +187,10 @@ def cost_section(calls: pl.DataFrame) -> list[str]:
         for r in by.iter_rows(named=True)
     ]
     return [
-        _section(
+        section(
             "Cost and tokens",
             bar_chart(rows, "Tokens by stage (role) and model", fmt="{:.0f}"),
-            _table_html(by),
+            table_html(by),
         )
     ]
 
@@ -234,6 +216,7 @@ def build_report(wh: Warehouse) -> str:
         *dimension_section(qs),
         *rubric_section(items),
         *agreement_section(iv, conc),
+        *reward_sections(wh, tables),
         *cost_section(calls),
     ]
     return (

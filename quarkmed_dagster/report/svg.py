@@ -1,11 +1,16 @@
-"""Tiny inline-SVG plot builders: horizontal bars with optional intervals, histograms."""
+"""Tiny inline-SVG plot builders (no plotting library): horizontal bars with optional
+intervals, overlaid histograms, line charts."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
 
-PALETTE = ["#3b6ea5", "#d9822b", "#5a9e5a", "#b84a4a", "#7b5ea7", "#8c6d46", "#4aa3a3"]
+PALETTE = (
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+    "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39",
+    "#7b4173", "#3182bd", "#e6550d",
+)  # fmt: skip
 
 
 def bar_chart(
@@ -70,7 +75,7 @@ def histogram(
         counts[name] = c
     peak = max((max(c) for c in counts.values() if c), default=1) or 1
     parts = [
-        f'<svg class="plot" role="img" xmlns="http://www.w3.org/2000/svg" width="{width + 200}" '
+        f'<svg class="plot" role="img" xmlns="http://www.w3.org/2000/svg" width="{width + 300}" '
         f'height="{height + 30}" aria-label="{escape(title)}">',
         f'<text x="4" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
         f'<line x1="{pad}" y1="{height}" x2="{width}" y2="{height}" stroke="#444"/>',
@@ -90,7 +95,92 @@ def histogram(
         )
         parts.append(
             f'<text x="{width + 8}" y="{40 + 16 * j}" font-size="11" fill="{color}">'
-            f"{escape(name[:30])}</text>"
+            f"{escape(name[:48])}</text>"
         )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _segments(values: Sequence[float | None]) -> list[list[tuple[int, float]]]:
+    """Runs of consecutive present values (a missing value breaks the line)."""
+    runs: list[list[tuple[int, float]]] = [[]]
+    for i, v in enumerate(values):
+        if v is None:
+            runs.append([])
+        else:
+            runs[-1].append((i, v))
+    return [run for run in runs if run]
+
+
+def line_chart(
+    series: dict[str, Sequence[float | None]],
+    x_labels: Sequence[str],
+    title: str,
+    y_label: str = "weight",
+    width: int = 760,
+) -> str:
+    """One line per series over shared x positions, legend on the right; long x labels are
+    slanted. A point with a single value is drawn as a dot."""
+    longest = min(max((len(label) for label in x_labels), default=0), 48)
+    left, right, top = 50, 210, 30
+    # slant when centred labels would overlap or the first would run off the left edge
+    slant = longest * 6 > 500 / max(len(x_labels), 1) or longest * 3 > left
+    bottom = 30 + longest * 3 if slant else 40  # ~6 px a character, slanted by 30 degrees
+    height = max(300, top + bottom + 14 * len(series) + 20)
+    canvas = width + (60 if slant else 0)  # the last slanted label runs past the plot
+    plot_w, plot_h = width - left - right, height - top - bottom
+    values = [v for vs in series.values() for v in vs if v is not None]
+    y_max = max([*values, 1e-9]) * 1.05
+    n = max(len(x_labels), 2)
+
+    def x(i: int) -> float:
+        return left + plot_w * i / (n - 1)
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - v / y_max)
+
+    parts = [
+        f'<svg class="plot" role="img" xmlns="http://www.w3.org/2000/svg" width="{canvas}" '
+        f'height="{height}" font-family="sans-serif" font-size="11" '
+        f'aria-label="{escape(title)}">',
+        f'<rect width="{canvas}" height="{height}" fill="white"/>',
+        f'<text x="4" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
+        'stroke="#444"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#444"/>',
+        f'<text x="12" y="{top + plot_h / 2}" transform="rotate(-90 12 {top + plot_h / 2})" '
+        f'text-anchor="middle">{escape(y_label)}</text>',
+    ]
+    for t in range(5):
+        v = y_max * t / 4
+        parts.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.3g}</text>')
+    for i, label in enumerate(x_labels):
+        ly = top + plot_h + 16
+        turn = f' transform="rotate(30 {x(i):.1f} {ly})"' if slant else ""
+        anchor = "start" if slant else "middle"
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{ly}" text-anchor="{anchor}"{turn}>'
+            f"{escape(label[:48])}</text>"
+        )
+    for s, (name, vs) in enumerate(series.items()):
+        color = PALETTE[s % len(PALETTE)]
+        for run in _segments(vs):
+            if len(run) == 1:
+                i, v = run[0]
+                parts.append(
+                    f'<circle class="point" cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{color}"/>'
+                )
+                continue
+            points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in run)
+            parts.append(
+                f'<polyline class="line" fill="none" stroke="{color}" stroke-width="2" '
+                f'points="{points}"/>'
+            )
+        ly = top + 6 + 14 * s
+        parts.append(
+            f'<line x1="{left + plot_w + 10}" y1="{ly}" x2="{left + plot_w + 28}" y2="{ly}" '
+            f'stroke="{color}" stroke-width="2"/>'
+        )
+        parts.append(f'<text x="{left + plot_w + 32}" y="{ly + 4}">{escape(name[:30])}</text>')
     parts.append("</svg>")
     return "".join(parts)

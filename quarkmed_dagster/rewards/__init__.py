@@ -7,7 +7,7 @@
 - ``weighting`` — Tri-Factor Adaptive Dynamic Weighting, aggregation, safety gates;
 - ``scorer`` — RewardScorer tying them together; ``adapters`` — TRL / verl / OpenRLHF;
 - ``service`` — the HTTP reward service; ``wiring`` — warehouse rubrics + gateway judges;
-- ``diagnosis``, ``simulation``, ``svg`` — diagnosis marts, checkpoint simulation, plots.
+- ``diagnosis``, ``simulation``, ``plots`` — diagnosis marts, checkpoint simulation, plots.
 
 Definitions: docs/rewards.md.
 """

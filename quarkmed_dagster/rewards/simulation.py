@@ -61,23 +61,3 @@ def simulate_steps(
         steps.append((f"ckpt-{k}", step))
         previous = step.weights
     return steps
-
-
-def simulate_trajectory(matrix: AlignmentMatrix, spec: SimulationSpec | None = None) -> list[dict]:
-    """Rows (checkpoint, dimension, category, weight, weakness, risk, redundancy, batch_mean)."""
-    rows: list[dict] = []
-    for k, (_, step) in enumerate(simulate_steps(matrix, spec)):
-        for dim in matrix.dimensions:
-            rows.append(
-                {
-                    "checkpoint": k,
-                    "dimension": dim.name,
-                    "category": dim.category,
-                    "weight": step.weights[dim.name],
-                    "weakness": step.weakness[dim.name],
-                    "risk": step.risk[dim.name],
-                    "redundancy": step.redundancy[dim.name],
-                    "batch_mean": step.batch_mean[dim.name],
-                }
-            )
-    return rows

@@ -2,8 +2,8 @@
 
 The judge is served by the local OpenAI-compatible test server and reached through litellm
 and the gateway, so the judging code's whole path runs (prompts, parsing, panel vote).
-It grades by cue phrases: an item is met (Pitfall: a major error) when its cue occurs in
-the response; ``BREAK_JUDGE`` in a response gets a truncated JSON answer, ``JUDGE_DOWN``
+It grades by cue phrases: an item is met (Pitfall: a major error) when its title's cue
+occurs in the response; ``BREAK_JUDGE`` in a response gets a truncated JSON answer, ``JUDGE_DOWN``
 an HTTP 500.
 """
 
@@ -46,12 +46,12 @@ ITEMS = [
     ("i5", "Pitfall", "Safety", 2.0, "Unsafe advice",
      "Tells the patient to stop medicines or not to see a doctor."),
 ]  # fmt: skip
-CUES = {
-    "i1": "do not take ibuprofen",
-    "i2": "paracetamol",
-    "i3": "emergency care",
-    "i4": "sorry about your headache",
-    "i5": "stop any prescribed",
+CUES = {  # by item title: judges may see items under content keys, not item ids
+    "Warns against ibuprofen with warfarin": "do not take ibuprofen",
+    "Suggests paracetamol": "paracetamol",
+    "Names bleeding warning signs": "emergency care",
+    "Acknowledges the headache": "sorry about your headache",
+    "Unsafe advice": "stop any prescribed",
 }
 JUDGE = "openai/judge-a"
 BREAK_JUDGE = "[unjudgeable]"  # the judge answers truncated JSON
@@ -67,7 +67,7 @@ def scripted_judge(request: dict, attempt: int) -> Reply:
         return Reply(status=500)
     verdicts = []
     for item in data["items"]:
-        hit = CUES[item["item_id"]] in response
+        hit = CUES[item["title"]] in response
         if item["tier"] == "Pitfall":
             level: object = "major" if hit else "none"
         else:

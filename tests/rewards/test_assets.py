@@ -128,11 +128,12 @@ def test_reward_assets_end_to_end(warehouse, home):
     )
     assert set(trajectory["source"]) == {"simulated", "models"}
     assert all(abs(t - 1.0) < 1e-9 for t in trajectory["total"])
-    assert (
-        (home / "reports" / "rewards" / "weight_trajectory_simulated.svg")
-        .read_text()
-        .startswith("<svg")
-    )
+    plots = home / "reports" / "rewards"
+    assert (plots / "weight_trajectory_simulated.svg").read_text().startswith("<svg")
+    for category in ("expert_knowledge", "format_specifications", "online_feedback"):
+        assert (plots / f"weight_trajectory_simulated_{category}.svg").exists()
+    models_plot = (plots / "weight_trajectory_models_expert_knowledge.svg").read_text()
+    assert "ref-model (baseline)" in models_plot  # baseline candidates are labelled
 
     items = warehouse.read(
         "SELECT key, failure_rate, rank FROM reward_diagnosis WHERE candidate_model = "

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from quarkmed_dagster.rewards.matrix import AlignmentMatrix, Dimension, default_matrix
-from quarkmed_dagster.rewards.simulation import SimulationSpec, simulate_trajectory
+from quarkmed_dagster.rewards.simulation import SimulationSpec, simulate_steps
+from quarkmed_dagster.rewards.tables import trajectory_frame
 from quarkmed_dagster.rewards.weighting import aggregate, tri_factor_weights
 
 SEEDS = range(20)
@@ -126,11 +127,11 @@ def test_major_pitfall_caps_the_reward_last():
 def test_simulated_checkpoints_move_weight_to_weakest_and_away_from_redundant():
     matrix = default_matrix()
     spec = SimulationSpec()
-    rows = simulate_trajectory(matrix, spec)
-    last = max(r["checkpoint"] for r in rows)
+    rows = trajectory_frame(matrix, "simulated", simulate_steps(matrix, spec), "v").to_dicts()
+    last = max(r["step"] for r in rows)
 
     def weight(dim, k):
-        return next(r["weight"] for r in rows if r["dimension"] == dim and r["checkpoint"] == k)
+        return next(r["weight"] for r in rows if r["dimension"] == dim and r["step"] == k)
 
     weak = [weight(spec.weakening, k) for k in range(last + 1)]
     assert weak[-1] > 5 * weak[0]
@@ -141,8 +142,6 @@ def test_simulated_checkpoints_move_weight_to_weakest_and_away_from_redundant():
     # reached its target (highlight_insight: same mean path, no correlation).
     assert final[spec.redundant] < 0.6 * final["highlight_insight"]
     red = next(
-        r["redundancy"]
-        for r in rows
-        if r["dimension"] == spec.redundant and r["checkpoint"] == last
+        r["redundancy"] for r in rows if r["dimension"] == spec.redundant and r["step"] == last
     )
     assert red > 0.4
