@@ -1,13 +1,35 @@
-"""Run judges through any ``Gateway`` (batched or per-item) and build verdict rows."""
+"""Run judges through any ``Gateway`` (batched or per-item) and build verdict rows.
+
+Judges see each item under a content key (a hash of its query, tier, title and description),
+not under its item id: an item id names its rubric set version, which names the corpus
+version, so a rubric carried unchanged to a new corpus version would otherwise change every
+prompt and be re-judged. With content keys an unchanged (response, rubric) is a cache hit.
+"""
 
 from __future__ import annotations
+
+from collections import Counter
 
 from quarkmed_dagster.judging.panel import majority, majority_pitfall
 from quarkmed_dagster.judging.parse import parse_verdicts
 from quarkmed_dagster.judging.payloads import batched_prompts, per_item_prompts
-from quarkmed_dagster.llm.types import CallRequest, Gateway
+from quarkmed_dagster.llm.types import CallRequest, Gateway, stable_hash
 
 PROMPT_VERSION = "judge.v1"
+
+
+def judged_items(items: list[dict]) -> list[dict]:
+    """Items as judges see them: ``item_id`` is a content key (in key order, so the prompt
+    does not depend on the rubric version); ``rubric_item_id`` keeps the real id."""
+    keyed: list[dict] = []
+    seen: Counter[str] = Counter()
+    for it in sorted(items, key=lambda it: it["item_id"]):
+        content = [it.get(k) for k in ("query_id", "tier", "title", "description")]
+        base = "it-" + stable_hash(content)
+        seen[base] += 1
+        key = base if seen[base] == 1 else f"{base}-{seen[base]}"
+        keyed.append({**it, "item_id": key, "rubric_item_id": it["item_id"]})
+    return sorted(keyed, key=lambda it: it["item_id"])
 
 
 def judge_responses(
@@ -22,8 +44,9 @@ def judge_responses(
     Returns one judge_verdicts row per (response, item, judge); failures are NULL."""
     plan: list[tuple[dict, str, list[dict]]] = []
     requests: list[CallRequest] = []
+    keyed = {query_id: judged_items(items) for query_id, items in items_by_query.items()}
     for r in responses:
-        items = items_by_query.get(r["query_id"], [])
+        items = keyed.get(r["query_id"], [])
         if not items:
             continue
         for judge in judges:
@@ -61,7 +84,7 @@ def judge_responses(
             rows.append(
                 {
                     "response_id": r["response_id"],
-                    "item_id": it["item_id"],
+                    "item_id": it["rubric_item_id"],
                     "judge_model": judge,
                     "mode": mode,
                     "level": level,
