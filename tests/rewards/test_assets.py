@@ -55,6 +55,19 @@ def _contract_tables(store) -> None:
                     con.execute(
                         "INSERT INTO item_verdicts VALUES (?, ?, ?, 3, 1.0)", [rid, item_id, level]
                     )
+        # A verdict on an item of a superseded rubric set must not count.
+        con.execute(
+            "INSERT INTO rubric_sets (query_id, rubric_set_version, config_hash, status, n_items,"
+            " rounds, repaired, is_current) VALUES ('q-warfarin', 'rs-0', 'h', 'ok', 1, 1,"
+            " false, false)"
+        )
+        con.execute(
+            "INSERT INTO rubric_items (item_id, query_id, rubric_set_version, tier, title,"
+            " description, tag, weight, levels, support_count, support_ratio, verification,"
+            " generated_by_baseline) VALUES ('old-i0', 'q-warfarin', 'rs-0', 'Essential',"
+            " 'Old item', 'Old', 'Safety', 2.0, '{}', 1, 1.0, 'supported', true)"
+        )
+        con.execute("INSERT INTO item_verdicts VALUES ('ref-model-0', 'old-i0', 0.0, 3, 1.0)")
         con.execute(
             "INSERT INTO user_feedback (feedback_id, response_id, rating, thumbs, complaint,"
             " source) VALUES ('f1', 'ref-model-0', 5, 1, false, 'app'),"
@@ -116,7 +129,7 @@ def test_reward_assets_end_to_end(warehouse, home):
         "SELECT sources FROM reward_vectors WHERE response_id = 'ref-model-0' "
         "AND dimension = 'essential_coverage'"
     ).item()
-    assert json.loads(sources) == ["i1", "i2"]
+    assert json.loads(sources) == ["i1", "i2"]  # not old-i0 (superseded rubric set)
     feedback = warehouse.read(
         "SELECT raw_value FROM reward_vectors WHERE response_id = 'unsafe-model-0' "
         "AND dimension = 'user_rating'"
