@@ -44,6 +44,13 @@ class RubricStageConfig(dg.Config):
     deeper_k: int = 16
     force: bool = False
     max_queries: int | None = None
+    query_ids: list[str] | None = Field(
+        default=None, description="Only these queries (a scheduled refresh batch)."
+    )
+    fresh_calls: bool = Field(
+        default=False,
+        description="Re-ask the models instead of reading the call cache (refresh of old rubrics).",
+    )
 
     def params(self) -> ConsensusParams:
         return ConsensusParams(
@@ -94,7 +101,7 @@ def _spec(key: str, description: str, deps: list[str]) -> dg.AssetSpec:
 )
 def rubric_generation(context: dg.AssetExecutionContext, config: RubricStageConfig):
     warehouse: Warehouse = context.resources.warehouse.get()
-    gateway = context.resources.llm.gateway("rubrics")
+    gateway = context.resources.llm.gateway("rubrics", read_cache=not config.fresh_calls)
     models = models_from_roles(lambda role: [m.model for m in gateway.role_models(role)])
     report = run_rubric_stage(
         warehouse,
@@ -106,6 +113,7 @@ def rubric_generation(context: dg.AssetExecutionContext, config: RubricStageConf
         log=context.log.info,
         force=config.force,
         max_queries=config.max_queries,
+        query_ids=config.query_ids,
     )
     summary = {
         "queries": report.queries,

@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     budget_max_cost_usd: float | None = None
     retrieval_top_k: int = 8
     retrieval_mode: str = Field(default="bm25", description="bm25, dense or hybrid")
+    rubric_refresh_cron: str = Field(
+        default="0 3 * * *", description="When the rubric refresh looks for stale rubrics."
+    )
+    rubric_refresh_max_age_days: float = Field(
+        default=90.0, description="Rubrics generated longer ago are re-asked with fresh calls."
+    )
+    rubric_refresh_batch_size: int = Field(
+        default=50, ge=1, description="At most this many queries per scheduled refresh run."
+    )
+    report_cron: str = Field(default="0 6 * * *", description="Periodic marts + report build.")
 
     @property
     def warehouse(self) -> Path:

@@ -94,11 +94,13 @@ def run_rubric_stage(
     force: bool = False,
     chunk_size: int = 64,
     max_queries: int | None = None,
+    query_ids: list[str] | None = None,
 ) -> StageReport:
+    """``query_ids`` restricts the run to those queries (a scheduled refresh batch)."""
     config = RubricConfig(models=models, params=params)
     prompts = prompt_versions()
     config_hash = config.config_hash(prompts)
-    inputs = load_query_inputs(warehouse)
+    inputs = load_query_inputs(warehouse, query_ids)
     version_of = {q.corpus_version: config.rubric_set_version(prompts, q.corpus_version)
                   for q in inputs}  # fmt: skip
     plan = plan_queries(inputs, rubric_sets(warehouse), config_hash, version_of, force)

@@ -33,13 +33,14 @@ class ScriptedLLM(dg.ConfigurableResource):
     url: str
     cache_path: str
 
-    def gateway(self, run_label: str) -> LiteLLMGateway:
+    def gateway(self, run_label: str, read_cache: bool = True) -> LiteLLMGateway:
         raw = {"profiles": {"scripted": {
             "defaults": {"api_base": self.url, "json_mode": "none", "max_attempts": 1},
             "roles": ROLES,
         }}}  # fmt: skip
         profile = parse_profile(raw, "scripted")
-        return LiteLLMGateway(profile, run_label=run_label, cache=CallCache(self.cache_path))
+        cache = CallCache(self.cache_path)
+        return LiteLLMGateway(profile, run_label=run_label, cache=cache, read_cache=read_cache)
 
 
 def _insert(warehouse, table: str, rows: list[dict]) -> None:
