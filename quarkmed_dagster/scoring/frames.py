@@ -8,7 +8,10 @@ from dataclasses import replace
 import polars as pl
 
 from quarkmed_dagster.scoring.healthbench import bootstrap_ci
-from quarkmed_dagster.scoring.hierarchical import Item, ScoringConfig, score_query
+from quarkmed_dagster.scoring.hierarchical import RATIO_EPSILON, ScoringConfig
+
+IH_TIERS = ("Important", "Highlight")
+KEEP = ("query_id", "candidate_model", "is_baseline", "rubric_set_version", "corpus_version")
 
 
 def score_frame(
@@ -19,43 +22,98 @@ def score_frame(
 ) -> pl.DataFrame:
     """item_verdicts(response_id, item_id, level); rubric_items(item_id, query_id, tier,
     tag, rubric_set_version, corpus_version); responses(response_id, query_id,
-    candidate_model, is_baseline). Items without a verdict count as NULL."""
+    candidate_model, is_baseline). Items without a verdict count as NULL.
+
+    The Eq. 2 math of ``hierarchical.score_query`` (the readable reference), as column
+    expressions over all responses at once; tests check both agree on random cases.
+    """
     cfg = cfg or ScoringConfig()
-    joined = responses.join(
-        rubric_items.select(
-            "item_id", "query_id", "tier", "tag", "rubric_set_version", "corpus_version"
-        ),
-        on="query_id",
-    ).join(
-        item_verdicts.select("response_id", "item_id", "level"),
-        on=["response_id", "item_id"],
-        how="left",
-    )
-    rows = []
-    for (rid,), grp in joined.group_by(["response_id"], maintain_order=True):
-        first = grp.row(0, named=True)
-        items = [
-            Item(t, lv, tg or "") for t, lv, tg in grp.select("tier", "level", "tag").iter_rows()
-        ]
-        s = score_query(items, cfg)
-        rows.append(
-            {
-                "response_id": rid,
-                "query_id": first["query_id"],
-                "candidate_model": first["candidate_model"],
-                "is_baseline": first["is_baseline"],
-                "rubric_set_version": first["rubric_set_version"],
-                "corpus_version": first["corpus_version"],
-                "score": s.score,
-                "coverage": s.coverage,
-                "flagged_low_coverage": s.flagged_low_coverage,
-                "truncated": s.truncated,
-                "medical_accuracy": s.medical_accuracy,
-                "key_point_coverage": s.key_point_coverage,
-                "risk_interception": s.risk_interception,
-            }
+    joined = (
+        responses.select("response_id", *KEEP[:3])
+        .join(
+            rubric_items.select(
+                "item_id", "query_id", "tier", "tag", "rubric_set_version", "corpus_version"
+            ),
+            on="query_id",
         )
-    return pl.DataFrame(rows, infer_schema_length=None)
+        .join(
+            item_verdicts.select("response_id", "item_id", "level"),
+            on=["response_id", "item_id"],
+            how="left",
+        )
+    )
+    known = pl.col("level").is_not_null()
+    rows = joined.with_columns(
+        tag=pl.col("tag").fill_null(""),
+        w=pl.col("tier").replace_strict(cfg.weights, return_dtype=pl.Float64),
+    ).with_columns(
+        w_known=pl.when(known).then(pl.col("w")).otherwise(0.0),
+        credit=pl.col("w") * pl.col("level").fill_null(0.0),
+    )
+    per_tag = (
+        rows.filter(known & pl.col("tier").is_in(IH_TIERS))
+        .group_by("response_id", "tag")
+        .agg(pl.col("credit").sum())
+        .group_by("response_id")
+        .agg(
+            ih_capped=pl.col("credit").clip(upper_bound=cfg.tag_cap).sum(),
+            ih_raw=pl.col("credit").sum(),
+        )
+    )
+
+    def tier_sum(column: str, tier: str) -> pl.Expr:
+        return pl.col(column).filter(pl.col("tier") == tier).sum()
+
+    sums = rows.group_by("response_id", maintain_order=True).agg(
+        *(pl.col(c).first() for c in KEEP),
+        n=pl.len(),
+        n_known=known.sum(),
+        e=tier_sum("credit", "Essential"),
+        p=tier_sum("credit", "Pitfall"),
+        max_e=tier_sum("w_known", "Essential"),
+        max_p=tier_sum("w_known", "Pitfall"),
+        pos_max=pl.col("w_known").filter(pl.col("tier") != "Pitfall").sum(),
+    )
+    return _eq2(sums.join(per_tag, on="response_id", how="left", maintain_order="left"), cfg)
+
+
+def _ratio(num: str, den: str) -> pl.Expr:
+    return pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den))
+
+
+def _eq2(sums: pl.DataFrame, cfg: ScoringConfig) -> pl.DataFrame:
+    """Per-response sums -> score, coverage flag, truncation and dimension scores."""
+    e_cov, p_pen = _ratio("e", "max_e"), _ratio("p", "max_p")
+    coverage = pl.col("n_known") / pl.col("n")
+    ih = pl.col("ih_capped").fill_null(0.0)
+    ih = pl.when(pl.col("max_e") > 0).then(pl.min_horizontal(ih, cfg.ih_cap_ratio * pl.col("e")))
+    ih = ih.otherwise(pl.col("ih_capped").fill_null(0.0))
+    truncated = (e_cov < cfg.essential_ratio - RATIO_EPSILON).fill_null(False) | (
+        p_pen > cfg.pitfall_ratio + RATIO_EPSILON
+    ).fill_null(False)
+    flagged = (coverage < cfg.min_coverage) | (pl.col("n_known") == 0)
+    ih = pl.when(truncated).then(0.0).otherwise(ih)
+    raw = (pl.col("e") + ih - pl.col("p")) / pl.col("pos_max")
+    score = (
+        pl.when(flagged)
+        .then(None)
+        .when(pl.col("pos_max") > 0)
+        .then(raw.clip(0.0, 1.0))
+        .otherwise(1.0 - p_pen.fill_null(0.0))
+    )
+    return sums.select(
+        "response_id",
+        *KEEP,
+        score=score,
+        coverage=coverage,
+        flagged_low_coverage=flagged,
+        truncated=truncated,
+        medical_accuracy=e_cov,
+        key_point_coverage=pl.when(pl.col("pos_max") > 0).then(
+            (pl.col("e") + pl.col("ih_raw").fill_null(0.0)) / pl.col("pos_max")
+        ),
+        risk_interception=1.0 - p_pen,
+    )
 
 
 def leaderboard_frame(scores: pl.DataFrame, queries: pl.DataFrame, seed: int = 0) -> pl.DataFrame:

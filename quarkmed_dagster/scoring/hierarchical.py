@@ -16,6 +16,8 @@ known dangers committed makes extras irrelevant).
 score = clip((E + IH - P) / (w_E * nE + w_I * nI + w_H * nH), 0, 1).
 Coverage = non-NULL items / all items; below ``min_coverage`` the score is None and
 the response flagged (never scored as zero).
+The truncation thresholds compare with a tolerance of ``RATIO_EPSILON``: a ratio that is
+exactly at the threshold is not truncated, whatever order the float sums were added in.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 DEFAULT_WEIGHTS = {"Essential": 2.0, "Important": 1.0, "Highlight": 1.0, "Pitfall": 2.0}
+RATIO_EPSILON = 1e-9
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,8 @@ def score_query(items: list[Item], cfg: ScoringConfig | None = None) -> QuerySco
         ih = min(ih, cfg.ih_cap_ratio * e)
     e_cov = _ratio(e, maxc["Essential"])
     p_pen = _ratio(p, maxc["Pitfall"])
-    truncated = (e_cov is not None and e_cov < cfg.essential_ratio) or (
-        p_pen is not None and p_pen > cfg.pitfall_ratio
+    truncated = (e_cov is not None and e_cov < cfg.essential_ratio - RATIO_EPSILON) or (
+        p_pen is not None and p_pen > cfg.pitfall_ratio + RATIO_EPSILON
     )
     if truncated:
         ih = 0.0
