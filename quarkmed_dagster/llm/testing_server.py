@@ -15,7 +15,10 @@ Two ways to script it:
   every prompt). Used by the benchmark and by kill tests, where the server must outlive a
   killed client or must not share the client's GIL.
 
-Every request is recorded (``server.requests``) so tests can count real attempts.
+Every request is recorded (``server.requests``) so tests can count real attempts; pass
+``record=False`` (``--no-record``) for long benchmark runs. ``GET /stats`` reports the request
+count and the time the server was busy (at least one request in flight): a client's time
+outside that union is time not spent waiting on the model server.
 
 Reuse in another test directory::
 
@@ -34,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import importlib
 import json
 import socket
 import threading
@@ -127,11 +131,22 @@ def _completion_body(request: dict[str, Any], text: str, n: int) -> dict[str, An
 class LocalLLMServer:
     """uvicorn + starlette on 127.0.0.1, in a background thread of this process."""
 
-    def __init__(self, handler: Handler | Script | None = None, port: int | None = None) -> None:
+    def __init__(
+        self,
+        handler: Handler | Script | None = None,
+        port: int | None = None,
+        record: bool = True,
+    ) -> None:
         handler = handler or Script()
         self.handler: Handler = handler.handler() if isinstance(handler, Script) else handler
         self.port = port or free_port()
+        self.record = record
         self.requests: list[dict[str, Any]] = []
+        self.n_requests = 0
+        self._open = 0  # requests in flight (all scripts)
+        self._busy_since = 0.0
+        self.busy_s = 0.0  # union of the intervals with at least one request in flight
+        self.served_s = 0.0  # sum of the per-request times (busy_s x mean concurrency)
         self.authorizations: list[str] = []
         self._attempts: Counter[str] = Counter()
         self._generation = 0  # bumped by script(): late requests of old scripts do not count
@@ -162,8 +177,24 @@ class LocalLLMServer:
                 Route("/chat/completions", self._chat, methods=["POST"]),
                 Route("/v1/models", self._models, methods=["GET"]),
                 Route("/health", self._health, methods=["GET"]),
+                Route("/stats", self._stats, methods=["GET"]),
             ]
         )
+
+    def stats(self) -> dict[str, float]:
+        """Cumulative counters; a client diffs two snapshots to measure a stretch of work."""
+        with self._lock:
+            now = time.monotonic()
+            open_busy = now - self._busy_since if self._open else 0.0
+            return {
+                "requests": self.n_requests,
+                "busy_s": self.busy_s + open_busy,
+                "served_s": self.served_s,
+                "peak_in_flight": self.peak_in_flight,
+            }
+
+    async def _stats(self, _: Request) -> Response:
+        return JSONResponse(self.stats())
 
     async def _health(self, _: Request) -> Response:
         return JSONResponse({"ok": True})
@@ -174,15 +205,21 @@ class LocalLLMServer:
     async def _chat(self, http_request: Request) -> Response:
         request = await http_request.json()
         with self._lock:
-            self.requests.append(request)
-            self.authorizations.append(http_request.headers.get("authorization", ""))
+            if self.record:
+                self.requests.append(request)
+                self.authorizations.append(http_request.headers.get("authorization", ""))
             key = _prompt_key(request)
             self._attempts[key] += 1
             attempt = self._attempts[key]
-            n = len(self.requests)
+            self.n_requests += 1
+            n = self.n_requests
             generation = self._generation
             self._in_flight[generation] += 1
             self.peak_in_flight = max(self.peak_in_flight, self._in_flight[generation])
+            started = time.monotonic()
+            if not self._open:
+                self._busy_since = started
+            self._open += 1
         try:
             reply = self.handler(request, attempt)
             if reply.delay_s:
@@ -190,6 +227,11 @@ class LocalLLMServer:
         finally:
             with self._lock:
                 self._in_flight[generation] -= 1
+                now = time.monotonic()
+                self.served_s += now - started
+                self._open -= 1
+                if not self._open:
+                    self.busy_s += now - self._busy_since
         if reply.status != 200:
             body = {"error": {"message": f"scripted {reply.status}", "type": "scripted"}}
             return JSONResponse(body, status_code=reply.status, headers=reply.headers)
@@ -257,6 +299,21 @@ def wait_until_listening(port: int, timeout_s: float = 20.0) -> None:
     raise RuntimeError(f"local LLM server did not listen on port {port}")
 
 
+def _import_handler(spec: str) -> Handler:
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _with_latency(handler: Handler, latency_s: float) -> Handler:
+    def answer(request: dict[str, Any], attempt: int) -> Reply:
+        reply = handler(request, attempt)
+        if not reply.delay_s:
+            reply.delay_s = latency_s
+        return reply
+
+    return answer
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Scriptable OpenAI-compatible test server")
     parser.add_argument("--port", type=int, required=True)
@@ -264,9 +321,18 @@ def main() -> None:
     parser.add_argument("--text", default=None)
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--fail-status", type=int, default=500)
+    parser.add_argument(
+        "--handler",
+        default=None,
+        help="module:function of a Handler to use instead of the Script; it answers after "
+        "--latency seconds unless its Reply sets a delay",
+    )
+    parser.add_argument("--no-record", action="store_true", help="count requests, keep none")
     args = parser.parse_args()
-    script = Script(args.latency, args.text, args.fail_first, args.fail_status)
-    server = LocalLLMServer(script.handler(), port=args.port)
+    handler = Script(args.latency, args.text, args.fail_first, args.fail_status).handler()
+    if args.handler:
+        handler = _with_latency(_import_handler(args.handler), args.latency)
+    server = LocalLLMServer(handler, port=args.port, record=not args.no_record)
     uvicorn.run(
         server.app(),
         host="127.0.0.1",
@@ -274,6 +340,9 @@ def main() -> None:
         log_level="warning",
         access_log=False,
         backlog=4096,
+        # Idle keep-alive connections stay open: a server closing one just as the client
+        # reuses it turns into a spurious connection error under load.
+        timeout_keep_alive=120,
     )
 
 
