@@ -38,9 +38,9 @@ Baseline model strings and their schemas (input -> output):
 
 ``baseline/rule-classifier`` (role classifier)
     ClassifierPayload {"text": str (the final user turn), "history": [...] (earlier turns;
-    the baseline reads only the text)} -> ClassifierOutput {"category": "Clinical
-    Care|Wellness Health|Professional Inquiry", "difficulty": "easy|medium|hard",
-    "confidence": float in [0, 1]}
+    the baseline reads their user turns and counts them: the ingest rules)}
+    -> ClassifierOutput {"category": "Clinical Care|Wellness Health|Professional Inquiry",
+    "difficulty": "easy|medium|hard", "confidence": float in [0, 1]}
 
 ``baseline/reference-candidate`` and the degraded demo candidates (role candidates)
     CandidatePayload {"query": str, "history": [...], "reference_answer": str | null}

@@ -1,8 +1,12 @@
 """Offline rule-based baseline for category, difficulty, department and language.
 
-Keyword evidence per category; the category with the most evidence wins (Clinical Care on
-no evidence), and the confidence is that category's share of the evidence. Stored with
-classifier="baseline-rules" so it is never mistaken for a model's judgment.
+Keyword evidence per category, read from every user turn; the category with the most
+evidence wins (ties: Professional Inquiry, then Clinical Care; Clinical Care on no evidence),
+and the confidence is that category's share of the evidence. Stored with
+classifier="baseline-rules" so it is never mistaken for a model's judgment. The one rule
+implementation: the offline provider ``baseline/rule-classifier`` (role classifier) answers
+with these same rules (``quarkmed_dagster.baselines.classifier``). Measured against the
+labels the public data carries in ``benchmarks/bench_classifier.py``.
 
 Classifiers label a whole batch at once (``QueryClassifier.classify_batch``), so that a model
 classifier (``llm_classifier.LLMClassifier``) can send its calls through the gateway together.
@@ -19,91 +23,132 @@ CATEGORIES = ("Clinical Care", "Wellness Health", "Professional Inquiry")
 DIFFICULTIES = ("easy", "medium", "hard")
 BASELINE_CLASSIFIER = "baseline-rules"
 
-_CUES: dict[str, tuple[str, ...]] = {
+_ROLE = (
+    r"(?:doctor|doc|physician|nurse|clinician|pharmacist|resident|surgeon|midwife|paramedic|"
+    r"medical student|dietitian|therapist)"
+)
+# Regex fragments, matched as whole words in lowercased text; every match is one piece of
+# evidence. Professional Inquiry: the asker is a health professional or asks about the
+# evidence, mechanisms, coding or management of patients in general.
+_CUE_FRAGMENTS: dict[str, tuple[str, ...]] = {
     "Professional Inquiry": (
-        "my patient",
-        "patients with",
-        "as a physician",
-        "as a nurse",
-        "as a doctor",
-        "clinician",
-        "differential",
-        "guideline",
-        "mechanism of action",
-        "pharmacokinetic",
-        "contraindication",
-        "randomized",
-        "trial",
-        "meta-analysis",
-        "evidence for",
-        "first-line",
-        "management of",
-        "dosing",
-        "icd",
-        "sensitivity and specificity",
-        "prognosis of",
-        "pathophysiology",
-        "workup",
-        "in adults with",
-        "literature",
+        r"patients?",
+        rf"as an? {_ROLE}",
+        rf"i(?:['’]m| am) an? (?:[\w&-]+ ){{0,3}}{_ROLE}",
+        r"clinicians?",
+        r"differential",
+        r"guidelines?",
+        r"protocols?",
+        r"mechanisms?",
+        r"pathophysiolog\w*",
+        r"pharmacokinetic\w*",
+        r"pharmacodynamic\w*",
+        r"contraindicat\w*",
+        r"randomi[sz]ed",
+        r"trials?",
+        r"meta[- ]?analys[ie]s",
+        r"cohort",
+        r"prevalence",
+        r"incidence",
+        r"sensitivity and specificity",
+        r"specificity",
+        r"which of the following",
+        r"mg/kg",
+        r"receptors?",
+        r"enzymes?",
+        r"histolog\w*",
+        r"management of",
+        r"best management",
+        r"next best step",
+        r"indicated for",
+        r"classification",
+        r"evidence for",
+        r"literature",
+        r"first[- ]line",
+        r"empiric\w*",
+        r"regimens?",
+        r"prophylaxis",
+        r"dosing",
+        r"icd(?:-?1[01])?",
+        r"documentation",
+        r"prognosis of",
+        r"work-?up",
+        r"in adults with",
     ),
     "Wellness Health": (
-        "diet",
-        "exercise",
-        "workout",
-        "sleep",
-        "weight loss",
-        "lose weight",
-        "nutrition",
-        "vitamin",
-        "supplement",
-        "healthy",
-        "stress",
-        "meditation",
-        "skin care",
-        "skincare",
-        "fitness",
-        "prevent",
-        "hydration",
-        "calories",
-        "protein",
-        "fasting",
-        "lifestyle",
-        "wellness",
-        "mindfulness",
-        "running",
-        "yoga",
+        r"diet\w*",
+        r"nutrition\w*",
+        r"exercis\w*",
+        r"fitness",
+        r"workouts?",
+        r"weight loss",
+        r"lose weight",
+        r"sleep\w*",
+        r"healthy",
+        r"vitamins?",
+        r"supplements?",
+        r"protein",
+        r"calories?",
+        r"stress",
+        r"meditat\w*",
+        r"mindfulness",
+        r"skin ?care",
+        r"hydrat\w*",
+        r"lifestyle",
+        r"wellness",
+        r"prevent\w*",
+        r"immune system",
+        r"energy",
+        r"fasting",
+        r"running",
+        r"yoga",
     ),
     "Clinical Care": (
-        "pain",
-        "symptom",
-        "diagnosed",
-        "fever",
-        "rash",
-        "bleeding",
-        "should i see",
-        "doctor",
-        "medication",
-        "taking",
-        "prescribed",
-        "swelling",
-        "infection",
-        "hurts",
-        "cough",
-        "dizzy",
-        "vomit",
-        "my son",
-        "my daughter",
-        "my child",
-        "my mother",
-        "my father",
-        "emergency",
-        "treatment",
-        "side effect",
-        "blood pressure",
-        "test results",
+        r"pain",
+        r"symptoms?",
+        r"diagnosed",
+        r"fever",
+        r"rash",
+        r"bleed\w*",
+        r"swell\w*",
+        r"swollen",
+        r"infections?",
+        r"hurts?",
+        r"aches?",
+        r"headaches?",
+        r"cough\w*",
+        r"dizzy",
+        r"vomit\w*",
+        r"allerg\w*",
+        r"pregnan\w*",
+        r"diabetes",
+        r"cancer",
+        r"blood pressure",
+        r"test results",
+        r"should i see",
+        r"doctor",
+        r"emergency",
+        r"surgery",
+        r"treat\w*",
+        r"medications?",
+        r"medicines?",
+        r"prescri\w*",
+        r"take",
+        r"taking",
+        r"dose",
+        r"dosage",
+        r"side effects?",
+        r"i have",
+        r"i['’]ve had",
+        r"my (?:son|daughter|child|kid|baby|mother|mom|father|dad|wife|husband)",
     ),
 }
+_CUES = {
+    category: re.compile(r"\b(?:" + "|".join(fragments) + r")\b")
+    for category, fragments in _CUE_FRAGMENTS.items()
+}
+# Ties go to the first in this order (a professional cue is rarer than a clinical one).
+_TIE_ORDER = ("Professional Inquiry", "Clinical Care", "Wellness Health")
 
 _DEPARTMENTS: dict[str, tuple[str, ...]] = {
     "cardiology": ("heart", "chest pain", "blood pressure", "cholesterol", "cardiac", "arrhythm"),
@@ -164,28 +209,34 @@ def _count(text: str, cues: tuple[str, ...]) -> int:
 
 
 class RuleClassifier:
-    """The offline baseline."""
+    """The offline baseline, also served as the litellm provider ``baseline/rule-classifier``
+    (``quarkmed_dagster.baselines.classifier``)."""
 
-    def classify(self, final_user_turn: str, n_turns: int) -> Classification:
-        text = final_user_turn.lower()
-        scores = {c: _count(text, _CUES[c]) for c in CATEGORIES}
+    def classify(self, query: QueryText) -> Classification:
+        """Category from the cues of every user turn (the final one and the earlier ones, where
+        an asker often says who they are); difficulty from the final turn and the turn count;
+        department from the final turn."""
+        user_turns = [t["content"] for t in query.history if t.get("role") == "user"]
+        evidence = "\n".join([*user_turns, query.final_user_turn]).lower()
+        scores = {c: len(_CUES[c].findall(evidence)) for c in CATEGORIES}
         total = sum(scores.values())
         if total == 0:
             category, confidence = "Clinical Care", 0.34
         else:
-            category = max(CATEGORIES, key=lambda c: (scores[c], c == "Clinical Care"))
+            category = max(_TIE_ORDER, key=lambda c: scores[c])
             confidence = round(scores[category] / total, 3)
-        words = len(final_user_turn.split())
-        if category == "Professional Inquiry" or n_turns > 3 or words > 150:
+        words = len(query.final_user_turn.split())
+        if category == "Professional Inquiry" or query.n_turns > 3 or words > 150:
             difficulty = "hard"
-        elif n_turns == 1 and words < 25:
+        elif query.n_turns == 1 and words < 25:
             difficulty = "easy"
         else:
             difficulty = "medium"
+        text = query.final_user_turn.lower()
         departments = {d: _count(text, cues) for d, cues in _DEPARTMENTS.items()}
         best = max(departments, key=lambda d: departments[d])
         department = best if departments[best] else "general"
         return Classification(category, confidence, difficulty, department)
 
     def classify_batch(self, queries: Sequence[QueryText]) -> list[Classification]:
-        return [self.classify(q.final_user_turn, q.n_turns) for q in queries]
+        return [self.classify(q) for q in queries]

@@ -59,7 +59,7 @@ class LLMClassifier:
         results = self.gateway.run(self.requests(queries)) if queries else []
         out = []
         for query, result in zip(queries, results, strict=True):
-            rules = self.rules.classify(query.final_user_turn, query.n_turns)
+            rules = self.rules.classify(query)
             answer = model_answer(result)
             if answer is None:
                 out.append(rules)  # labelled baseline-rules: the fallback decided

@@ -14,11 +14,43 @@ from quarkmed_dagster.ingest.pipeline import ingest_file
 
 def test_rule_baseline_categories() -> None:
     rules = RuleClassifier()
-    clinical = rules.classify("I have chest pain and shortness of breath since this morning", 1)
-    wellness = rules.classify("How much exercise and sleep should I get to stay healthy?", 1)
+    clinical = rules.classify(
+        QueryText("I have chest pain and shortness of breath since this morning")
+    )
+    wellness = rules.classify(
+        QueryText("How much exercise and sleep should I get to stay healthy?")
+    )
+    professional = rules.classify(
+        QueryText("What is the first-line regimen for my patient per current guidelines?")
+    )
     assert clinical.category == "Clinical Care" and clinical.classifier == BASELINE_CLASSIFIER
     assert wellness.category == "Wellness Health"
-    assert 0 <= clinical.confidence <= 1 and clinical.difficulty in ("easy", "medium", "hard")
+    assert professional.category == "Professional Inquiry" and professional.difficulty == "hard"
+    assert 0 <= clinical.confidence <= 1 and clinical.difficulty == "easy"
+    # no evidence: Clinical Care with a low confidence; cues match whole words only
+    for text in ("Hello there", "Is painting a ceiling a test of patience?"):
+        empty = rules.classify(QueryText(text))
+        assert (empty.category, empty.confidence) == ("Clinical Care", 0.34)
+
+
+def test_rule_baseline_reads_earlier_user_turns() -> None:
+    """Who is asking is often said in an earlier turn; assistant turns are not evidence."""
+    rules = RuleClassifier()
+    follow_up = "What should I do next?"
+    nurse = (
+        {"role": "user", "content": "I'm an ICU nurse caring for a man with sepsis."},
+        {"role": "assistant", "content": "Understood."},
+    )
+    told = (
+        {"role": "user", "content": "Hi."},
+        {"role": "assistant", "content": "Per the guidelines, a clinician manages patients."},
+    )
+    assert rules.classify(QueryText(follow_up)).category == "Clinical Care"
+    asked = rules.classify(QueryText(follow_up, nurse))
+    assert (asked.category, asked.confidence) == ("Professional Inquiry", 1.0)
+    assert rules.classify(QueryText(follow_up, told)).category == "Clinical Care"
+    assert rules.classify(QueryText(follow_up, told)).difficulty == "medium"  # 2 turns
+    assert rules.classify(QueryText(follow_up, told * 2)).difficulty == "hard"  # 5 turns
 
 
 class FixedClassifier:

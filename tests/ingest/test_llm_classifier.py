@@ -12,7 +12,7 @@ import yaml
 
 from assets.queries import queries
 from quarkmed_dagster.ingest.batches import PARTITIONS_NAME, register_batch
-from quarkmed_dagster.ingest.classify import BASELINE_CLASSIFIER, RuleClassifier
+from quarkmed_dagster.ingest.classify import BASELINE_CLASSIFIER, QueryText, RuleClassifier
 from quarkmed_dagster.ingest.llm_classifier import select_classifier
 from quarkmed_dagster.llm.config import RoleModel
 from quarkmed_dagster.llm.resource import LLMGatewayResource
@@ -118,7 +118,7 @@ def test_llm_decides_and_failed_calls_fall_back_to_rules(tmp_path, classifier_ll
     assert repaired["category_confidence"] == pytest.approx(0.61)
     rules = RuleClassifier()
     for text in (MALFORMED, SERVER_ERROR):
-        row, expected = rows[text], rules.classify(text, 1)
+        row, expected = rows[text], rules.classify(QueryText(text))
         assert row["category_classifier"] == BASELINE_CLASSIFIER
         assert (row["category"], row["difficulty"]) == (expected.category, expected.difficulty)
         assert row["category_confidence"] == pytest.approx(expected.confidence)

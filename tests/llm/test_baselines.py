@@ -11,6 +11,7 @@ from quarkmed_dagster.baselines.judge import judge_response
 from quarkmed_dagster.baselines.keypoints import extract_keypoints
 from quarkmed_dagster.baselines.payloads import candidate_payload, output_schema
 from quarkmed_dagster.baselines.rubric_writer import write_rubric
+from quarkmed_dagster.ingest.classify import QueryText, RuleClassifier
 from quarkmed_dagster.llm.config import load_profile
 from quarkmed_dagster.llm.structured import parse_output
 from quarkmed_dagster.prompts import load_prompt
@@ -23,6 +24,11 @@ REFERENCE = (
     "usually the safer painkiller for people taking warfarin. Seek emergency care if you "
     "notice black stools or vomit blood."
 )
+SESSION = [
+    {"role": "system", "content": "Be brief."},
+    {"role": "user", "content": "I'm a hospital pharmacist checking a patient's chart."},
+    {"role": "assistant", "content": "Go ahead."},
+]
 EVIDENCE = [
     {"passage_id": "p1", "text": REFERENCE},
     {"passage_id": "p2", "text": "Warfarin is an anticoagulant. Many foods contain vitamin K."},
@@ -183,6 +189,22 @@ def test_classifier_categories():
     )
 
 
+def test_served_classifier_is_the_ingest_rules():
+    """One implementation: the provider's labels are the in-process baseline's, history too."""
+    rules = RuleClassifier()
+    for history in ([], SESSION):
+        served = classify_query({"text": QUERY, "history": history})
+        label = rules.classify(QueryText(QUERY, tuple(SESSION[1:] if history else ())))
+        assert served == {
+            "category": label.category,
+            "difficulty": label.difficulty,
+            "confidence": label.confidence,
+        }
+    assert classify_query({"text": QUERY, "history": SESSION})["category"] == (
+        "Professional Inquiry"
+    )
+
+
 def test_baselines_answer_through_litellm(warehouse, tmp_path):
     from quarkmed_dagster.llm.cache import CallCache
     from quarkmed_dagster.llm.gateway import LiteLLMGateway
@@ -203,7 +225,7 @@ def test_baselines_answer_through_litellm(warehouse, tmp_path):
             "semantic-judge",
             {"query": QUERY, "response": REFERENCE, "items": _judge_items()},
         ),
-        ("classify_query", "rule-classifier", {"text": QUERY}),
+        ("classify_query", "rule-classifier", {"text": QUERY, "history": SESSION}),
         (
             "answer_candidate",
             "unsafe-candidate",
@@ -226,6 +248,7 @@ def test_baselines_answer_through_litellm(warehouse, tmp_path):
     assert [r.status for r in results] == ["ok"] * len(cases), [r.error_message for r in results]
     assert results[1].parsed["verdict"] == "supported"
     assert UNSAFE_SENTENCE in results[5].parsed["answer"]
+    assert results[4].parsed == classify_query({"text": QUERY, "history": SESSION})
     log = warehouse.read("SELECT model, is_baseline FROM llm_calls")
     assert log.height == len(cases) and all(log["is_baseline"].to_list())
     assert all(m.startswith("baseline/") for m in log["model"].to_list())
