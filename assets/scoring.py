@@ -6,7 +6,12 @@ import dagster as dg
 
 from quarkmed_dagster.checks import suite_check_result
 from quarkmed_dagster.resources import WarehouseResource
-from quarkmed_dagster.scoring.frames import leaderboard_frame, score_frame
+from quarkmed_dagster.scoring.frames import (
+    leaderboard_frame,
+    load_inputs,
+    query_categories,
+    score_frame,
+)
 
 
 @dg.asset(
@@ -21,14 +26,10 @@ from quarkmed_dagster.scoring.frames import leaderboard_frame, score_frame
 )
 def query_scores(warehouse: WarehouseResource) -> dg.MaterializeResult:
     wh = warehouse.get()
-    scores = score_frame(
-        wh.read_table("item_verdicts"),
-        wh.read("SELECT * FROM current_rubric_items"),
-        wh.read_table("candidate_responses"),
-    )
+    scores = score_frame(*load_inputs(wh))
     if scores.height:
         wh.upsert_rows("query_scores", scores, ["response_id"])
-        lb = leaderboard_frame(scores, wh.read_table("queries"))
+        lb = leaderboard_frame(scores, query_categories(wh))
         wh.upsert_rows("leaderboard", lb, ["candidate_model", "category"])
     else:
         lb = scores

@@ -9,6 +9,7 @@ import polars as pl
 
 from quarkmed_dagster.scoring.healthbench import bootstrap_ci
 from quarkmed_dagster.scoring.hierarchical import RATIO_EPSILON, ScoringConfig
+from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 IH_TIERS = ("Important", "Highlight")
 KEEP = ("query_id", "candidate_model", "is_baseline", "rubric_set_version", "corpus_version")
@@ -142,13 +143,21 @@ def leaderboard_frame(scores: pl.DataFrame, queries: pl.DataFrame, seed: int = 0
     )
 
 
-def rescore(warehouse, weights: dict[str, float], **cfg_overrides) -> pl.DataFrame:
-    """CLI-callable: recompute scores and leaderboard from stored verdicts; returns leaderboard."""
-    cfg = replace(ScoringConfig(), weights=dict(weights), **cfg_overrides)
-    scores = score_frame(
+def load_inputs(warehouse: Warehouse) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Stored item verdicts, current rubric items, responses (ids only, never the texts)."""
+    return (
         warehouse.read_table("item_verdicts"),
         warehouse.read("SELECT * FROM current_rubric_items"),
-        warehouse.read_table("candidate_responses"),
-        cfg,
+        warehouse.read(load_sql("select_scoring_responses")),
     )
-    return leaderboard_frame(scores, warehouse.read_table("queries"))
+
+
+def query_categories(warehouse: Warehouse) -> pl.DataFrame:
+    return warehouse.read(load_sql("select_query_categories"))
+
+
+def rescore(warehouse: Warehouse, weights: dict[str, float], **cfg_overrides) -> pl.DataFrame:
+    """CLI-callable: recompute scores and leaderboard from stored verdicts; returns leaderboard."""
+    cfg = replace(ScoringConfig(), weights=dict(weights), **cfg_overrides)
+    scores = score_frame(*load_inputs(warehouse), cfg)
+    return leaderboard_frame(scores, query_categories(warehouse))

@@ -1,0 +1,2 @@
+SELECT query_id, category
+FROM queries
