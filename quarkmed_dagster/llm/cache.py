@@ -1,10 +1,14 @@
-"""Content-addressed, persistent model-call cache (SQLite in WAL mode).
+"""Content-addressed, persistent model-call cache (SQLite in WAL mode) and call-log journal.
 
 Keyed by ``CallRequest.cache_key`` (model, messages, parameters, prompt version, sample
-index, schema). Each successful call is committed the moment it finishes, so a killed run
-loses no finished call; several processes (Dagster's multiprocess executor) can share the
-file. Only successful calls are stored: a failure is retried on the next run. Nothing here
-ever holds an API key: requests carry none, and stored texts are model outputs.
+index, schema). Each finished call is committed before the gateway counts it as finished
+(``commit``: its cache entry and its call-log row in one transaction; the gateway groups
+the calls that finish together into one transaction), so a killed run loses no finished
+call; several processes (Dagster's multiprocess executor, gateway workers) share the file.
+Only successful calls are cached: a failure is retried on the next run, but its log row
+is journaled too. The ``call_log`` journal holds rows (JSON) until the gateway has loaded
+them into the warehouse's ``llm_calls`` table (``log_batch`` / ``drop_log``). Nothing here
+ever holds an API key: requests carry none, outputs and errors are scrubbed before.
 """
 
 from __future__ import annotations
@@ -34,6 +38,12 @@ CREATE TABLE IF NOT EXISTS calls (
     created_at REAL NOT NULL
 )
 """
+_LOG_SCHEMA = """
+CREATE TABLE IF NOT EXISTS call_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    row TEXT NOT NULL
+)
+"""
 _COLUMNS = "cache_key, role, model, text, parsed, tokens_in, tokens_out, cost_usd, latency_s"
 _CHUNK = 500
 
@@ -50,6 +60,7 @@ class CallCache:
         # NORMAL in WAL mode: a committed call survives a process crash (not a power cut).
         self._con.execute("PRAGMA synchronous=NORMAL")
         self._con.execute(_SCHEMA)
+        self._con.execute(_LOG_SCHEMA)
         self._con.commit()
 
     def get_many(self, keys: Iterable[str]) -> dict[str, CallResult]:
@@ -69,27 +80,34 @@ class CallCache:
 
     def put(self, result: CallResult) -> None:
         """Commit one successful call now (crash-safe once this returns)."""
-        if result.status != "ok":
+        self.commit([result], [])
+
+    def commit(self, results: Iterable[CallResult], log_rows: Iterable[str] = ()) -> None:
+        """One transaction: the successful ``results`` and the journal's ``log_rows`` (JSON)."""
+        now = time.time()
+        rows = [_row(r, now) for r in results if r.status == "ok"]
+        logs = [(row,) for row in log_rows]
+        if not rows and not logs:
             return
-        parsed = None if result.parsed is None else json.dumps(result.parsed, ensure_ascii=False)
+        with self._lock, self._con:  # commits on exit, rolls back on error
+            if rows:
+                self._con.executemany(
+                    "INSERT OR REPLACE INTO calls VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows
+                )
+            if logs:
+                self._con.executemany("INSERT INTO call_log (row) VALUES (?)", logs)
+
+    def log_batch(self, limit: int = 50_000) -> list[tuple[int, str]]:
+        """The oldest journaled call-log rows, as (sequence number, JSON)."""
         with self._lock:
-            self._con.execute(
-                "INSERT OR REPLACE INTO calls VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    result.cache_key,
-                    result.role,
-                    result.model,
-                    result.text,
-                    parsed,
-                    result.tokens_in,
-                    result.tokens_out,
-                    result.cost_usd,
-                    result.latency_s,
-                    result.attempts,
-                    time.time(),
-                ),
-            )
-            self._con.commit()
+            return self._con.execute(
+                "SELECT seq, row FROM call_log ORDER BY seq LIMIT ?", (limit,)
+            ).fetchall()
+
+    def drop_log(self, upto_seq: int) -> None:
+        """Forget journal rows up to ``upto_seq`` (loaded into the warehouse)."""
+        with self._lock, self._con:
+            self._con.execute("DELETE FROM call_log WHERE seq <= ?", (upto_seq,))
 
     def count(self) -> int:
         with self._lock:
@@ -106,6 +124,23 @@ class CallCache:
     def close(self) -> None:
         with self._lock:
             self._con.close()
+
+
+def _row(result: CallResult, now: float) -> tuple[Any, ...]:
+    parsed = None if result.parsed is None else json.dumps(result.parsed, ensure_ascii=False)
+    return (
+        result.cache_key,
+        result.role,
+        result.model,
+        result.text,
+        parsed,
+        result.tokens_in,
+        result.tokens_out,
+        result.cost_usd,
+        result.latency_s,
+        result.attempts,
+        now,
+    )
 
 
 def _cached_result(row: tuple[Any, ...]) -> CallResult:

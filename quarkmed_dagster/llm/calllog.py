@@ -1,14 +1,25 @@
-"""Rows of the ``llm_calls`` warehouse table (one per request of a gateway run)."""
+"""Rows of the ``llm_calls`` warehouse table (one per request of a gateway run).
+
+Rows of calls that really ran are journaled in the call cache's SQLite file as each call
+finishes (``encode``; see ``CallCache.commit``) and loaded into the warehouse at the end of
+a run and at the start of the next one (``load_journal``), so a killed run's finished calls
+reach the log after the rerun. Loading is idempotent (upsert on ``call_id``) and a cache
+hit never replaces the row of the live call it reuses under the same run label: the log
+keeps what the call really cost.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import polars as pl
 
+from quarkmed_dagster.llm.cache import CallCache
 from quarkmed_dagster.llm.config import is_baseline
 from quarkmed_dagster.llm.types import CallRequest, CallResult, stable_hash
+from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 TABLE = "llm_calls"
 SCHEMA = {
@@ -61,7 +72,47 @@ def log_row(
     }
 
 
+def encode(row: dict[str, Any]) -> str:
+    """A row as journal JSON (``created_at`` as ISO text)."""
+    return json.dumps({**row, "created_at": row["created_at"].isoformat()}, ensure_ascii=False)
+
+
+def decode(text: str) -> dict[str, Any]:
+    row = json.loads(text)
+    row["created_at"] = dt.datetime.fromisoformat(row["created_at"])
+    return row
+
+
 def log_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    # A request repeated within a run shares its call_id: the row of the real call wins.
-    frame = pl.DataFrame(rows, schema=SCHEMA)
-    return frame.unique(subset=["call_id"], keep="first", maintain_order=True)
+    """One row per call_id from rows in the order they were logged: the latest wins, but
+    a cache hit (``cached``) never replaces a live successful call (``ok``)."""
+    frame = pl.DataFrame(rows, schema=SCHEMA).with_row_index("_order")
+    live = frame.filter(pl.col("status") == "ok").select("call_id").unique()
+    frame = frame.filter(
+        (pl.col("status") != "cached") | ~pl.col("call_id").is_in(live["call_id"].implode())
+    )
+    return frame.unique(subset=["call_id"], keep="last").sort("_order").drop("_order")
+
+
+def load_journal(
+    cache: CallCache | None, warehouse: Warehouse, rows: list[dict[str, Any]], limit: int = 50_000
+) -> int:
+    """Upsert the journaled rows, then ``rows`` (newer), into ``llm_calls``; drop the
+    loaded journal rows. Safe to repeat and to run from several processes."""
+    written = 0
+    while True:
+        batch = cache.log_batch(limit) if cache is not None else []
+        last = len(batch) < limit
+        frame = log_frame([decode(text) for _, text in batch] + (rows if last else []))
+        cached_ids = frame.filter(pl.col("status") == "cached")["call_id"].to_list()
+        if cached_ids:
+            live = warehouse.read(load_sql("select_live_llm_calls"), [cached_ids])
+            keep = (pl.col("status") != "cached") | ~pl.col("call_id").is_in(
+                live["call_id"].implode()
+            )
+            frame = frame.filter(keep)
+        written += warehouse.upsert_rows(TABLE, frame, ["call_id"])
+        if batch:
+            cache.drop_log(batch[-1][0])
+        if last:
+            return written

@@ -3,8 +3,11 @@
 Per request: cache lookup (a hit costs nothing) -> budget check -> per-deployment
 semaphore and rpm spacing -> ``litellm.acompletion`` with bounded retries (exponential
 backoff, full jitter) on 429 / 5xx / timeouts / connection errors -> strict JSON parsing
-with one re-ask -> result committed to the cache at once -> a row for the call log,
-written to the warehouse in batches. A failed call is ``status="failed", parsed=None``.
+with one re-ask -> the result and its call-log row committed together (cache entry and
+log journal in the cache's SQLite file, grouped with the calls finishing at the same
+time) before the call counts as finished -> the journal loaded into the warehouse's
+``llm_calls`` at the end of the run (and at the start of the next one, which recovers a
+killed run's rows). A failed call is ``status="failed", parsed=None``.
 """
 
 from __future__ import annotations
@@ -16,15 +19,16 @@ import sys
 import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from quarkmed_dagster import settings as _settings  # noqa: F401  (offline cost map first)
 from quarkmed_dagster.llm.budget import Budget, BudgetMeter, Estimate, estimate, price
 from quarkmed_dagster.llm.cache import CallCache
-from quarkmed_dagster.llm.calllog import TABLE, log_frame, log_row
+from quarkmed_dagster.llm.calllog import encode, load_journal, log_row
+from quarkmed_dagster.llm.committer import Committer
 from quarkmed_dagster.llm.config import Deployment, Profile, RoleModel
-from quarkmed_dagster.llm.loop import run_sync
+from quarkmed_dagster.llm.loop import in_pool, run_sync
 from quarkmed_dagster.llm.providers import register_baselines
 from quarkmed_dagster.llm.scrub import error_summary, scrub
 from quarkmed_dagster.llm.structured import (
@@ -50,6 +54,16 @@ from quarkmed_dagster.llm.types import CallRequest, CallResult
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class _Shard:
+    """What the calls of one shard (one event loop) share."""
+
+    profile: Profile
+    meter: BudgetMeter
+    committer: Committer | None
+    throttles: dict[str, Throttle] = field(default_factory=dict)
+
+
 class LiteLLMGateway:
     """Implements the ``Gateway`` protocol of ``quarkmed_dagster.llm.types``."""
 
@@ -65,6 +79,7 @@ class LiteLLMGateway:
         processes: int = 1,
         parallel_min_calls: int = 1000,
         read_cache: bool = True,
+        log_calls: bool | None = None,
     ) -> None:
         register_baselines()
         quiet_litellm()
@@ -81,6 +96,10 @@ class LiteLLMGateway:
         self.processes, self.parallel_min_calls = max(1, processes), parallel_min_calls
         self.last_summary: RunSummary | None = None
         self.last_estimate: Estimate | None = None
+        # Call-log rows are built when a warehouse will receive them (or when a worker
+        # process serves a gateway that has one: ``log_calls=True``). With a cache they are
+        # journaled in its file as calls finish; without one they wait in memory.
+        self.log_calls = warehouse is not None if log_calls is None else log_calls
         self._pending_log: list[dict[str, Any]] = []
 
     # ---- public API -------------------------------------------------------------------
@@ -104,6 +123,8 @@ class LiteLLMGateway:
 
     async def arun(self, requests: list[CallRequest]) -> list[CallResult]:
         started = time.monotonic()
+        if self.warehouse is not None:
+            await in_pool("io", self.flush_log)  # rows journaled by an earlier, killed run
         requests = [self.normalise(r) for r in requests]
         keys = [r.cache_key for r in requests]
         hits = self.cache.get_many(keys) if self.cache and self.read_cache else {}
@@ -120,19 +141,18 @@ class LiteLLMGateway:
         results: list[CallResult] = []
         seen: set[str] = set()
         for key, request in zip(keys, requests, strict=True):
-            raw = None
             if key in hits:
                 result = hits[key]
+                if self.log_calls:
+                    self._pending_log.append(log_row(self.run_label, request, result, None))
             else:
-                result, raw = executed[key]
-                if key in seen:
-                    raw = None
-                    if result.ok:
-                        result = replace(result, status="cached", cost_usd=0.0, attempts=0)
+                # The live call logged its own row; a repeat in this run shares its call_id.
+                result = executed[key]
+                if key in seen and result.ok:
+                    result = replace(result, status="cached", cost_usd=0.0, attempts=0)
                 seen.add(key)
             results.append(result)
-            self._pending_log.append(log_row(self.run_label, request, result, raw))
-        await asyncio.to_thread(self.flush_log)
+        await in_pool("io", self.flush_log)
         self.last_summary = summarise(
             self.run_label, results, exhausted, time.monotonic() - started
         )
@@ -142,7 +162,7 @@ class LiteLLMGateway:
 
     async def _run_live(
         self, requests: list[CallRequest]
-    ) -> tuple[dict[str, tuple[CallResult, str | None]], str | None]:
+    ) -> tuple[dict[str, CallResult], str | None]:
         """Execute uncached requests: in this process, or sharded over worker processes."""
         n = self.processes if len(requests) >= self.parallel_min_calls else 1
         if n <= 1:
@@ -154,34 +174,42 @@ class LiteLLMGateway:
         meter = BudgetMeter(budgets[0])
         cache_path = str(self.cache.path) if self.cache else None
         jobs = [
-            ShardJob(profile, self.run_label, cache_path, budgets[i], self.secrets, requests[i::n])
+            ShardJob(
+                profile,
+                self.run_label,
+                cache_path,
+                budgets[i],
+                self.secrets,
+                requests[i::n],
+                self.log_calls,
+            )
             for i in range(1, n)
         ]
         local = self.run_shard(requests[0::n], profile, meter)
         parts = await asyncio.gather(local, *(run_remote(job, n - 1) for job in jobs))
         executed = dict(parts[0])
         reasons = [meter.exhausted]
-        for shard, reason in parts[1:]:
+        for shard, reason, rows in parts[1:]:
             executed.update(shard)
             reasons.append(reason)
+            self._pending_log.extend(rows)
         return executed, next((r for r in reasons if r), None)
 
     async def run_shard(
         self, requests: list[CallRequest], profile: Profile, meter: BudgetMeter
-    ) -> dict[str, tuple[CallResult, str | None]]:
-        throttles: dict[str, Throttle] = {}
+    ) -> dict[str, CallResult]:
+        shard = _Shard(profile, meter, Committer(self.cache) if self.cache else None)
         queues: dict[str, deque[CallRequest]] = {}
         for request in requests:
             queues.setdefault(profile.deployment(request.model).key, deque()).append(request)
-        out: dict[str, tuple[CallResult, str | None]] = {}
+        out: dict[str, CallResult] = {}
 
         # A fixed set of workers per deployment (its concurrency) drains its queue: tens of
         # thousands of tasks parked on one semaphore make the event loop stall.
         async def worker(queue: deque[CallRequest]) -> None:
             while queue:
                 request = queue.popleft()
-                key = request.cache_key
-                out[key] = await self._execute(request, key, profile, meter, throttles)
+                out[request.cache_key] = await self._execute(request, shard)
 
         workers = [
             worker(queue)
@@ -192,26 +220,42 @@ class LiteLLMGateway:
         return out
 
     def flush_log(self) -> int:
-        """Write pending call-log rows to the warehouse (no-op without a warehouse)."""
-        rows, self._pending_log = self._pending_log, []
-        if not rows or self.warehouse is None:
+        """Load journaled and pending call-log rows into the warehouse (blocking).
+
+        Without a warehouse the pending rows are dropped; journaled rows stay in the cache
+        file for the next gateway that has one."""
+        rows = self.take_pending_log()
+        if self.warehouse is None:
             return 0
-        return self.warehouse.upsert_rows(TABLE, log_frame(rows), ["call_id"])
+        return load_journal(self.cache, self.warehouse, rows)
+
+    def take_pending_log(self) -> list[dict[str, Any]]:
+        """Call-log rows held in memory (no cache to journal them in), handed over once."""
+        rows, self._pending_log = self._pending_log, []
+        return rows
 
     # ---- one call -----------------------------------------------------------------------
-    async def _execute(
-        self,
-        request: CallRequest,
-        key: str,
-        profile: Profile,
-        meter: BudgetMeter,
-        throttles: dict[str, Throttle],
-    ) -> tuple[CallResult, str | None]:
-        base = CallResult(cache_key=key, role=request.role, model=request.model, status="failed")
-        deployment = profile.deployment(request.model)
-        throttle = throttles.get(deployment.key)
+    async def _execute(self, request: CallRequest, shard: _Shard) -> CallResult:
+        result, raw = await self._call(request, shard)
+        row = log_row(self.run_label, request, result, raw) if self.log_calls else None
+        if shard.committer is not None:
+            # Finished only once committed: cache entry and log row in one transaction.
+            stored = result if result.status == "ok" else None  # failures are not cached
+            await shard.committer.commit(stored, None if row is None else encode(row))
+        elif row is not None:
+            self._pending_log.append(row)
+        return result
+
+    async def _call(self, request: CallRequest, shard: _Shard) -> tuple[CallResult, str | None]:
+        """The call with retries and re-ask; returns the result and the scrubbed raw text."""
+        meter = shard.meter
+        base = CallResult(
+            cache_key=request.cache_key, role=request.role, model=request.model, status="failed"
+        )
+        deployment = shard.profile.deployment(request.model)
+        throttle = shard.throttles.get(deployment.key)
         if throttle is None:
-            throttle = throttles[deployment.key] = Throttle(deployment)
+            throttle = shard.throttles[deployment.key] = Throttle(deployment)
             register_price(deployment)
         usage = [0, 0, 0.0, 0, None]  # tokens_in, tokens_out, cost, attempts, first start
         messages, text = request.messages, None
@@ -250,9 +294,6 @@ class LiteLLMGateway:
             # From the first attempt's start (queueing for the semaphore excluded).
             latency_s=time.monotonic() - (usage[4] or time.monotonic()),
         )
-        if self.cache is not None and result.status == "ok":
-            # Committed before the call counts as finished; off the loop (SQLite releases the GIL).
-            await asyncio.to_thread(self.cache.put, result)
         return result, scrub(text, self.secrets)
 
     async def _complete(

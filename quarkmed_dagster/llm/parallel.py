@@ -1,8 +1,8 @@
 """Worker processes for large gateway runs (each with its own event loop and litellm).
 
 The parent shards uncached requests; each worker runs its shard with its share of the
-concurrency and budget, commits finished calls to the same SQLite cache, and returns its
-results. Workers are spawned once per process and reused.
+concurrency and budget, commits finished calls (and their call-log rows) to the same SQLite
+cache file, and returns its results. Workers are spawned once per process and reused.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import multiprocessing
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from quarkmed_dagster.llm.budget import Budget, BudgetMeter
 from quarkmed_dagster.llm.config import Profile
@@ -21,7 +22,8 @@ _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
 _lock = threading.Lock()
 
-ShardOutput = tuple[dict[str, tuple[CallResult, str | None]], str | None]
+# Results by cache key, budget stop reason, call-log rows not journaled (no cache).
+ShardOutput = tuple[dict[str, CallResult], str | None, list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class ShardJob:
     budget: Budget
     secrets: tuple[str, ...]
     requests: list[CallRequest]
+    log_calls: bool = False
 
 
 def _warm() -> bool:
@@ -58,16 +61,24 @@ def start_workers(size: int) -> None:
         future.result()
 
 
+def worker_pids() -> list[int]:
+    """Process ids of the live workers (benchmarks account their CPU time)."""
+    with _lock:
+        return [] if _pool is None else sorted(_pool._processes or {})
+
+
 def _run_job(job: ShardJob) -> ShardOutput:
     from quarkmed_dagster.llm.cache import CallCache
     from quarkmed_dagster.llm.gateway import LiteLLMGateway
     from quarkmed_dagster.llm.loop import run_sync
 
     cache = CallCache(job.cache_path) if job.cache_path else None
-    gateway = LiteLLMGateway(job.profile, job.run_label, cache=cache, secrets=job.secrets)
+    gateway = LiteLLMGateway(
+        job.profile, job.run_label, cache=cache, secrets=job.secrets, log_calls=job.log_calls
+    )
     meter = BudgetMeter(job.budget)
     executed = run_sync(gateway.run_shard(job.requests, job.profile, meter))
-    return executed, meter.exhausted
+    return executed, meter.exhausted, gateway.take_pending_log()
 
 
 async def run_remote(job: ShardJob, pool_size: int) -> ShardOutput:

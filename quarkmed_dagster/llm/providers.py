@@ -7,13 +7,13 @@ inputs from the ``<data>`` block of the last user message and returns JSON text.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from quarkmed_dagster import settings as _settings  # noqa: F401  (offline cost map first)
+from quarkmed_dagster.llm.loop import in_pool
 
 PROVIDER = "baseline"
 _registered = False
@@ -71,8 +71,8 @@ def _handler_class() -> type:
 
         async def acompletion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
             response = kwargs.get("model_response")
-            # CPU-bound (embeddings): keep the gateway's event loop free.
-            text = await asyncio.to_thread(answer, model, messages)
+            # CPU-bound (embeddings, which release the GIL): keep the gateway's loop free.
+            text = await in_pool("baselines", answer, model, messages)
             return _fill(response, model, messages, text)
 
     return BaselineLLM

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal, Protocol
 
 CallStatus = Literal["ok", "cached", "failed", "over_budget"]
@@ -49,8 +50,9 @@ class CallRequest:
     sample_index: int = 0
     json_schema: dict[str, Any] | None = None
 
-    @property
+    @cached_property
     def cache_key(self) -> str:
+        # Computed once per request object (hashing is a visible share of per-call CPU).
         return stable_hash(
             {
                 "model": self.model,

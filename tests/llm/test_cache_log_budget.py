@@ -7,11 +7,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from quarkmed_dagster.llm.budget import Budget
 from quarkmed_dagster.llm.cache import CallCache
-from quarkmed_dagster.llm.testing_server import Reply, default_answer
+from quarkmed_dagster.llm.calllog import decode
+from quarkmed_dagster.llm.gateway import LiteLLMGateway
+from quarkmed_dagster.llm.testing_server import Reply, default_answer, local_profile
 
 FAKE_KEY = "sk-test-SECRET123"
 # The same request builder runs in the killed child and in this test.
@@ -121,29 +124,44 @@ def test_no_secret_in_cache_log_or_errors(llm_server, make_gateway, warehouse, t
     assert not any("SECRET123" in blob for blob in [*blobs, warehouse_bytes])
 
 
-def test_killed_run_loses_no_finished_call(llm_server, tmp_path):
-    cache_path = tmp_path / "cache.sqlite"
-    child = f"""
+# A gateway run of 400 calls (50 ms each, concurrency 4) in a child process, killed mid-way.
+CHILD = f"""
 import sys
 {BUILD}
 from quarkmed_dagster.llm.cache import CallCache
-from quarkmed_dagster.llm.config import parse_profile
 from quarkmed_dagster.llm.gateway import LiteLLMGateway
-profile = parse_profile({{"profiles": {{"t": {{"defaults": {{"api_base": "{llm_server.url}",
-    "concurrency": 4, "max_attempts": 1}}}}}}}}, "t")
-LiteLLMGateway(profile, "kill", cache=CallCache(sys.argv[1])).run(build(400))
+from quarkmed_dagster.llm.testing_server import local_profile
+from quarkmed_dagster.warehouse import Warehouse
+url, cache_path, warehouse_path = sys.argv[1:4]
+warehouse = Warehouse(warehouse_path) if warehouse_path else None
+profile = local_profile(url, concurrency=4, max_attempts=1)
+LiteLLMGateway(profile, "kill", cache=CallCache(cache_path), warehouse=warehouse).run(build(400))
 """
+
+
+def kill_mid_run(llm_server, cache_path: Path, warehouse=None, finished: int = 20) -> None:
+    """SIGKILL the child once ``finished`` calls are committed, with calls in flight."""
     llm_server.script(lambda req, attempt: Reply(text=default_answer(req), delay_s=0.05))
     env = {**os.environ, "OPENAI_API_KEY": FAKE_KEY}
-    proc = subprocess.Popen([sys.executable, "-c", child, str(cache_path)], env=env)
+    args = [llm_server.url, str(cache_path), str(warehouse.path) if warehouse else ""]
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, *args], env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         time.sleep(0.2)
-        if cache_path.exists() and CallCache(cache_path).count() >= 20:
-            break
+        if cache_path.exists():
+            cache = CallCache(cache_path)
+            done = cache.count()
+            cache.close()
+            if done >= finished:
+                break
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     assert proc.returncode == -signal.SIGKILL
+
+
+def test_killed_run_loses_no_finished_call(llm_server, tmp_path):
+    cache_path = tmp_path / "cache.sqlite"
+    kill_mid_run(llm_server, cache_path)
     served = {r["messages"][0]["content"] for r in llm_server.requests}
     cache = CallCache(cache_path)
     kept = cache.count()
@@ -154,6 +172,39 @@ LiteLLMGateway(profile, "kill", cache=CallCache(sys.argv[1])).run(build(400))
     # commit may be missing, but at most the in-flight ones (concurrency 4).
     assert all(h.parsed is None and h.text.startswith('{"answer"') for h in hits.values())
     assert len(served) - kept <= 4 + 1
+
+
+def test_killed_run_call_log_recovered_on_rerun(llm_server, tmp_path, warehouse):
+    cache_path = tmp_path / "cache.sqlite"
+    kill_mid_run(llm_server, cache_path, warehouse)
+    requests = build(400)
+    cache = CallCache(cache_path)
+    done = set(cache.get_many([r.cache_key for r in requests]))
+    assert 20 <= len(done) < 400
+    # Each finished call's log row was committed with its cache entry; none reached the
+    # warehouse, since the killed run never got to its end.
+    journal = [decode(text) for _, text in cache.log_batch()]
+    assert sorted(row["cache_key"] for row in journal) == sorted(done)
+    assert warehouse.count("llm_calls") == 0
+
+    profile = local_profile(llm_server.url, concurrency=4, max_attempts=1)
+    rerun = LiteLLMGateway(profile, "kill", cache=cache, warehouse=warehouse).run(requests)
+    assert [r.status for r in rerun] == [
+        "cached" if r.cache_key in done else "ok" for r in requests
+    ]
+    again = LiteLLMGateway(profile, "kill", cache=cache, warehouse=warehouse).run(requests)
+    assert {r.status for r in again} == {"cached"}  # changes nothing in the log below
+    # No finished call was asked again; only calls in flight at the kill may be asked twice.
+    asked = Counter(r["messages"][0]["content"] for r in llm_server.requests)
+    assert all(asked[r.messages[0]["content"]] == 1 for r in requests if r.cache_key in done)
+    assert len(asked) == 400 and sum(asked.values()) <= 400 + 4
+    # One log row per call; the killed run's finished calls keep their live rows (tokens,
+    # cost) instead of the reruns' cache hits; the journal is drained.
+    log = warehouse.read("SELECT * FROM llm_calls WHERE run_label = 'kill'")
+    assert log.height == 400 == log["call_id"].n_unique() == log["cache_key"].n_unique()
+    assert set(log["status"]) == {"ok"} and (log["tokens_in"] > 0).all()
+    assert sorted(log.filter(log["cache_key"].is_in(list(done)))["cache_key"]) == sorted(done)
+    assert cache.log_batch() == []
 
 
 def test_fresh_gateway_asks_again_and_replaces_the_cached_answer(llm_server, make_gateway):
