@@ -304,11 +304,15 @@ def _import_handler(spec: str) -> Handler:
     return getattr(importlib.import_module(module), name)
 
 
-def _with_latency(handler: Handler, latency_s: float) -> Handler:
+def _with_latency(handler: Handler, latency_s: float, tokens_per_s: float = 0.0) -> Handler:
+    """Replies without their own delay wait ``latency_s`` plus, when ``tokens_per_s`` is set,
+    the decode time of their text (~4 characters per token), like a real model."""
+
     def answer(request: dict[str, Any], attempt: int) -> Reply:
         reply = handler(request, attempt)
         if not reply.delay_s:
-            reply.delay_s = latency_s
+            decode = len(reply.text or "") / 4 / tokens_per_s if tokens_per_s > 0 else 0.0
+            reply.delay_s = latency_s + decode
         return reply
 
     return answer
@@ -325,13 +329,14 @@ def main() -> None:
         "--handler",
         default=None,
         help="module:function of a Handler to use instead of the Script; it answers after "
-        "--latency seconds unless its Reply sets a delay",
+        "--latency seconds (+ decode time with --tokens-per-s) unless its Reply sets a delay",
     )
+    parser.add_argument("--tokens-per-s", type=float, default=0.0, help="decode speed")
     parser.add_argument("--no-record", action="store_true", help="count requests, keep none")
     args = parser.parse_args()
     handler = Script(args.latency, args.text, args.fail_first, args.fail_status).handler()
     if args.handler:
-        handler = _with_latency(_import_handler(args.handler), args.latency)
+        handler = _with_latency(_import_handler(args.handler), args.latency, args.tokens_per_s)
     server = LocalLLMServer(handler, port=args.port, record=not args.no_record)
     uvicorn.run(
         server.app(),
