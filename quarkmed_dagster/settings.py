@@ -55,6 +55,10 @@ class Settings(BaseSettings):
         default=50, ge=1, description="At most this many queries per scheduled refresh run."
     )
     report_cron: str = Field(default="0 6 * * *", description="Periodic marts + report build.")
+    alignment_matrix: Path = Field(
+        default=PROJECT_ROOT / "alignment_matrix.yaml",
+        description="YAML file with the reward alignment matrix and policy checkpoints.",
+    )
 
     @property
     def warehouse(self) -> Path:
@@ -80,6 +84,11 @@ class Settings(BaseSettings):
     def responses_inbox_dir(self) -> Path:
         """Response files of models run elsewhere (``quarkmed import-responses``)."""
         return self.data_home / "responses_inbox"
+
+    @property
+    def feedback_inbox_dir(self) -> Path:
+        """User feedback files (ratings, thumbs, complaints) read by ``user_feedback``."""
+        return self.data_home / "feedback_inbox"
 
     @property
     def corpus_inbox_dir(self) -> Path:

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from quarkmed_dagster.rubrics.config import MULTI_TURN_TAGS, SINGLE_TURN_TAGS
 
 Category = Literal[
     "fundamental_capabilities", "expert_knowledge", "online_feedback", "format_specifications"
@@ -33,6 +35,8 @@ CATEGORIES: tuple[str, ...] = (
 SourceKind = Literal["rubric", "format", "feedback"]
 FormatCheck = Literal["length", "structure", "citation_format", "language_consistency"]
 FeedbackSignal = Literal["rating", "thumbs", "complaint_free"]
+Tier = Literal["Essential", "Important", "Highlight", "Pitfall"]
+RUBRIC_TAGS: tuple[str, ...] = SINGLE_TURN_TAGS + MULTI_TURN_TAGS
 
 
 class Dimension(BaseModel):
@@ -41,7 +45,7 @@ class Dimension(BaseModel):
     name: str
     category: Category
     source: SourceKind
-    tiers: tuple[str, ...] = ()
+    tiers: tuple[Tier, ...] = ()
     tags: tuple[str, ...] = ()
     check: FormatCheck | None = None
     feedback: FeedbackSignal | None = None
@@ -49,6 +53,15 @@ class Dimension(BaseModel):
     floor: float = Field(default=0.0, ge=0.0, le=1.0)
     target: float = 0.5
     description: str = ""
+
+    @field_validator("tags")
+    @classmethod
+    def _known_tags(cls, tags: tuple[str, ...]) -> tuple[str, ...]:
+        # a misspelt tag would select no item: the dimension would be missing forever
+        unknown = [tag for tag in tags if tag not in RUBRIC_TAGS]
+        if unknown:
+            raise ValueError(f"unknown rubric tag(s) {unknown}; known: {list(RUBRIC_TAGS)}")
+        return tags
 
     @model_validator(mode="after")
     def _source_fields(self) -> Dimension:
@@ -58,6 +71,15 @@ class Dimension(BaseModel):
             raise ValueError(f"{self.name}: a format dimension names its check")
         if self.source == "feedback" and self.feedback is None:
             raise ValueError(f"{self.name}: a feedback dimension names its signal")
+        given = {"tiers/tags": bool(self.tiers or self.tags), "check": self.check is not None}
+        given["feedback"] = self.feedback is not None
+        owner = {"rubric": "tiers/tags", "format": "check", "feedback": "feedback"}[self.source]
+        stray = [field for field, present in given.items() if present and field != owner]
+        if stray:
+            raise ValueError(
+                f"{self.name}: a {self.source} dimension takes no {' / '.join(stray)} "
+                f"(only {owner})"
+            )
         return self
 
     @property

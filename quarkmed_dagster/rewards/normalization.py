@@ -117,6 +117,22 @@ def fit_reference(
     )
 
 
+def check_fits(stats: NormalizationStats, matrix_version: str, names: Iterable[str]) -> None:
+    """Refuse statistics fitted for another matrix (a dimension without statistics would
+    silently normalise to missing)."""
+    problems = []
+    if stats.matrix_version != matrix_version:
+        problems.append(f"they were fitted for {stats.matrix_version}")
+    unknown = sorted(set(names) - set(stats.dimensions))
+    if unknown:
+        problems.append(f"they have no statistics for {unknown}")
+    if problems:
+        raise ValueError(
+            f"stats {stats.version} do not fit alignment matrix {matrix_version}: "
+            f"{'; '.join(problems)}; materialize reward_normalization with a new stats_version"
+        )
+
+
 def normalize_value(stats: NormalizationStats, name: str, value: float | None) -> float | None:
     if value is None or not math.isfinite(value) or name not in stats.dimensions:
         return None

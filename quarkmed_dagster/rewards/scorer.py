@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from quarkmed_dagster.rewards.matrix import AlignmentMatrix
-from quarkmed_dagster.rewards.normalization import NormalizationStats, normalize
+from quarkmed_dagster.rewards.normalization import NormalizationStats, check_fits, normalize
 from quarkmed_dagster.rewards.vector import Feedback, RawVector, RubricItem, raw_vector
 from quarkmed_dagster.rewards.weighting import aggregate, tri_factor_weights
 
@@ -67,11 +67,7 @@ class RewardScorer:
         adaptive: bool = False,
         smoothing: float = 0.5,
     ) -> None:
-        if stats.matrix_version != matrix.version:
-            raise ValueError(
-                f"stats {stats.version} were fitted for {stats.matrix_version}, "
-                f"not {matrix.version}"
-            )
+        check_fits(stats, matrix.version, matrix.names)
         self.matrix = matrix
         self.stats = stats
         self.grader = grader

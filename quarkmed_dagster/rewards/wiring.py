@@ -19,7 +19,8 @@ import polars as pl
 from quarkmed_dagster.judging.run import judge_responses, panel_rows
 from quarkmed_dagster.judging.stage import response_payloads
 from quarkmed_dagster.llm.types import Gateway, stable_hash
-from quarkmed_dagster.rewards.matrix import AlignmentMatrix, default_matrix
+from quarkmed_dagster.rewards.config import load_rewards_config
+from quarkmed_dagster.rewards.matrix import AlignmentMatrix
 from quarkmed_dagster.rewards.normalization import FrozenStatsStore, NormalizationStats
 from quarkmed_dagster.rewards.scorer import Grader, RewardScorer
 from quarkmed_dagster.rewards.vector import RubricItem
@@ -116,7 +117,8 @@ def build_warehouse_scorer(
     judge_mode: str = "batched",
     judge_seed: int = 0,
 ) -> RewardScorer:
-    """The production scorer: settings -> warehouse rubrics + gateway judges + frozen stats."""
+    """The production scorer: settings -> warehouse rubrics + gateway judges + frozen stats;
+    the alignment matrix of the ``alignment_matrix`` file unless one is given."""
     from quarkmed_dagster.llm.budget import Budget
     from quarkmed_dagster.llm.cache import CallCache
     from quarkmed_dagster.llm.config import load_profile
@@ -138,7 +140,7 @@ def build_warehouse_scorer(
     rubrics = WarehouseRubrics(store)
     judges = [m.model for m in profile.models("judges")]
     return RewardScorer(
-        matrix or default_matrix(),
+        matrix or load_rewards_config(settings.alignment_matrix).matrix,
         load_frozen_stats(settings.data_home, stats_version),
         grader=gateway_grader(gateway, judges, rubrics, judge_mode, judge_seed),
         rubric_lookup=rubrics.lookup,
