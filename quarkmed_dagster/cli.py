@@ -105,6 +105,28 @@ def import_responses(files: tuple[str, ...], run_now: bool) -> None:
     )
 
 
+@main.command("import-feedback")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def import_feedback(files: tuple[str, ...]) -> None:
+    """Copy user feedback files (JSONL / CSV / Parquet: response_id, or query and model; rating,
+    thumbs, complaint) into the feedback inbox; the next run imports them into user_feedback."""
+    from pathlib import Path
+
+    from quarkmed_dagster.responses.inbox import copy_to_inbox
+
+    inbox = get_settings().feedback_inbox_dir
+    for source in files:
+        try:
+            target, state = copy_to_inbox(Path(source), inbox)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{source} -> {target} ({state})")
+    click.echo(
+        "Next: `quarkmed run` imports them (bad rows and feedback on responses not stored yet "
+        "-> the quarantine table, stage user_feedback) and recomputes the rewards."
+    )
+
+
 @main.command()
 def leaderboard() -> None:
     """Print the leaderboard from the warehouse."""

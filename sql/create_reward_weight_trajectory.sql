@@ -9,5 +9,6 @@ CREATE TABLE IF NOT EXISTS reward_weight_trajectory (
     risk DOUBLE NOT NULL,
     redundancy DOUBLE NOT NULL,
     batch_mean DOUBLE,
-    stats_version VARCHAR NOT NULL
+    stats_version VARCHAR NOT NULL,
+    policy VARCHAR
 );

@@ -7,5 +7,6 @@ CREATE TABLE IF NOT EXISTS user_feedback (
     complaint BOOLEAN,
     complaint_text VARCHAR,
     source VARCHAR NOT NULL,
-    imported_at TIMESTAMP DEFAULT current_timestamp
+    imported_at TIMESTAMP DEFAULT current_timestamp,
+    source_file VARCHAR
 );

@@ -32,11 +32,16 @@ def load_sql(name: str) -> str:
 
 
 def create_statement_names() -> list[str]:
-    """All ``sql/create_*.sql`` files, tables before views (views may reference tables)."""
+    """All ``sql/create_*.sql`` files, tables before views (views may reference tables), with
+    the ``sql/migrate_*.sql`` files (idempotent, e.g. ``ADD COLUMN IF NOT EXISTS``, bringing
+    a warehouse created by older code up to the current tables) between them."""
     names = sorted(p.stem for p in SQL_DIR.glob("create_*.sql"))
-    return [n for n in names if not n.startswith("create_view_")] + [
-        n for n in names if n.startswith("create_view_")
-    ]
+    migrations = sorted(p.stem for p in SQL_DIR.glob("migrate_*.sql"))
+    return (
+        [n for n in names if not n.startswith("create_view_")]
+        + migrations
+        + [n for n in names if n.startswith("create_view_")]
+    )
 
 
 def _connect_when_free(
@@ -96,10 +101,22 @@ class Warehouse:
         if len(key_columns) != len(key_values):
             raise ValueError("key_columns and key_values differ in length")
         where = " AND ".join(f'"{c}" = ?' for c in key_columns) or "TRUE"
+        return self.replace_selected(
+            table, frame, f'DELETE FROM "{table}" WHERE {where}', key_values
+        )
+
+    def replace_selected(
+        self,
+        table: str,
+        frame: pl.DataFrame,
+        delete_sql: str,
+        params: Sequence[object] = (),
+    ) -> int:
+        """Atomically run ``delete_sql`` (a DELETE on ``table``) and insert ``frame``."""
         with self.writer() as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                con.execute(f'DELETE FROM "{table}" WHERE {where}', list(key_values))
+                con.execute(delete_sql, list(params))
                 if frame.height:
                     con.register("incoming_rows", frame.to_arrow())
                     cols = ", ".join(f'"{c}"' for c in frame.columns)

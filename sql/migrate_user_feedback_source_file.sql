@@ -1,0 +1,1 @@
+ALTER TABLE user_feedback ADD COLUMN IF NOT EXISTS source_file VARCHAR;
