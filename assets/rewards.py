@@ -1,12 +1,15 @@
 """Stage 10: alignment rewards (thin Dagster layer over ``quarkmed_dagster.rewards``).
 
-``reward_normalization`` freezes Reference-Frozen Normalization statistics (a versioned JSON
-artifact; an existing version is loaded, never refitted), ``reward_vectors`` scores every
-candidate response (vector, aggregate, safety gates), ``reward_weight_trajectory`` records
-Tri-Factor weights per model/checkpoint and for a simulated checkpoint sequence (plots
-attached), ``reward_diagnosis`` attributes weaknesses to category, dimension, tag and item.
+The alignment matrix and policy checkpoints come from the ``alignment_matrix`` file
+(settings). ``reward_normalization`` freezes Reference-Frozen Normalization statistics (a
+versioned JSON artifact; an existing version is loaded, never refitted), ``reward_vectors``
+scores every candidate response (vector, aggregate, safety gates), ``reward_weight_trajectory``
+records Tri-Factor weights per model (compared), over each declared policy's checkpoints (in
+order) and for a simulated checkpoint sequence (plots attached), ``reward_diagnosis``
+attributes weaknesses to category, dimension, tag and item.
 """
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -17,18 +20,18 @@ from quarkmed_dagster.checks import suite_check_result
 from quarkmed_dagster.metadata import frame_to_markdown, save_plots
 from quarkmed_dagster.report.html import baseline_labels
 from quarkmed_dagster.resources import WarehouseResource
+from quarkmed_dagster.rewards.config import RewardsConfig, checkpoint_steps, load_rewards_config
 from quarkmed_dagster.rewards.diagnosis import diagnose
-from quarkmed_dagster.rewards.matrix import default_matrix
-from quarkmed_dagster.rewards.normalization import FrozenStatsStore, fit_reference
-from quarkmed_dagster.rewards.plots import simulation_plots, trajectory_plots
+from quarkmed_dagster.rewards.normalization import FrozenStatsStore, check_fits, fit_reference
+from quarkmed_dagster.rewards.plots import checkpoint_plots, model_plots, simulation_plots
 from quarkmed_dagster.rewards.simulation import SimulationSpec, simulate_steps
 from quarkmed_dagster.rewards.tables import (
     compute_raw_vectors,
     model_weight_steps,
     reference_samples,
     scores_frame,
-    trajectory_frame,
     vectors_frame,
+    weight_trajectories,
 )
 from quarkmed_dagster.rewards.wiring import stats_store_root
 from quarkmed_dagster.settings import get_settings
@@ -63,8 +66,12 @@ def _stats_store() -> FrozenStatsStore:
     return FrozenStatsStore(stats_store_root(get_settings().data_home))
 
 
+def _rewards_config() -> RewardsConfig:
+    return load_rewards_config(get_settings().alignment_matrix)
+
+
 @dg.asset(
-    deps=["item_verdicts", "candidate_responses"],
+    deps=["item_verdicts", "candidate_responses", "user_feedback"],
     group_name=GROUP,
     kinds=KINDS,
     owners=OWNERS,
@@ -77,7 +84,7 @@ def reward_normalization(
     context: dg.AssetExecutionContext, config: RewardStatsConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     store = warehouse.get()
-    matrix = default_matrix()
+    matrix = _rewards_config().matrix
     frozen = _stats_store()
 
     def fit():
@@ -92,6 +99,7 @@ def reward_normalization(
         return fit_reference(samples, config.stats_version, reference, matrix.version)
 
     stats, newly_frozen = frozen.load_or_freeze(config.stats_version, fit)
+    check_fits(stats, matrix.version, matrix.names)
     path = str(frozen.path(stats.version))
     rows = pl.DataFrame(
         [
@@ -121,6 +129,7 @@ def reward_normalization(
             "content_hash": stats.content_hash,
             "newly_frozen": newly_frozen,
             "reference": stats.reference,
+            "matrix_version": matrix.version,
             "artifact_path": path,
             "dagster/row_count": rows.height,
             "degenerate_dimensions": int(rows["degenerate"].sum()),
@@ -132,7 +141,7 @@ def reward_normalization(
 
 
 @dg.asset(
-    deps=[reward_normalization],
+    deps=[reward_normalization, "user_feedback"],
     group_name=GROUP,
     kinds=KINDS,
     owners=OWNERS,
@@ -143,8 +152,9 @@ def reward_normalization(
 )
 def reward_vectors(config: RewardStatsConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.get()
-    matrix = default_matrix()
+    matrix = _rewards_config().matrix
     stats = _stats_store().load(config.stats_version)
+    check_fits(stats, matrix.version, matrix.names)
     responses, verdicts, feedback = _inputs(store)
     raw = compute_raw_vectors(matrix, responses, verdicts, feedback)
     vectors = vectors_frame(matrix, responses, raw, stats)
@@ -194,37 +204,55 @@ def _reports_dir() -> Path:
     group_name=GROUP,
     kinds={"duckdb", "python", "svg"},
     owners=OWNERS,
-    code_version="reward-weight-trajectory-v1",
+    code_version="reward-weight-trajectory-v2",
     description="Tri-Factor weights (weakness x risk priority x (1 - redundancy), risk floors) "
-    "per candidate model treated as a policy checkpoint, and for a seeded simulated "
-    "checkpoint sequence with one weakening and one redundant dimension; plots attached.",
+    "per candidate model (compared side by side, no order implied), over each policy's "
+    "checkpoints in the order declared under `checkpoints` in the alignment matrix file, and "
+    "for a seeded simulated checkpoint sequence with one weakening and one redundant "
+    "dimension; plots attached.",
 )
 def reward_weight_trajectory(
-    config: RewardStatsConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, config: RewardStatsConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     store = warehouse.get()
-    matrix = default_matrix()
+    rewards = _rewards_config()
+    matrix = rewards.matrix
     vectors = store.read(load_sql("select_reward_vectors"), [config.stats_version])
-    model_steps = list(model_weight_steps(matrix, vectors).items())
+    model_steps = model_weight_steps(matrix, vectors)
+    sequences, missing = checkpoint_steps(rewards.checkpoints, list(model_steps))
+    for policy, models in missing.items():
+        context.log.warning("policy %s: no reward vectors for checkpoints %s", policy, models)
     spec = SimulationSpec()
-    sim_steps = simulate_steps(matrix, spec)
-    frames = [trajectory_frame(matrix, "simulated", sim_steps, config.stats_version)]
-    if model_steps:
-        frames.append(trajectory_frame(matrix, "models", model_steps, config.stats_version))
-    frame = pl.concat(frames, how="diagonal_relaxed")
+    simulated = simulate_steps(matrix, spec) if spec.fits(matrix) else []
+    frame = weight_trajectories(
+        matrix,
+        config.stats_version,
+        simulated,
+        model_steps,
+        {p: m for p, m in sequences.items() if m},
+    )
     store.replace_rows("reward_weight_trajectory", frame, ["stats_version"], [config.stats_version])
-    plots = simulation_plots(frame.filter(pl.col("source") == "simulated"), spec)
+    labels = baseline_labels(store)
+
+    def label(model: str) -> str:
+        return labels.get(model, model)
+
+    plots: dict[str, str] = {}
+    if simulated:
+        plots |= simulation_plots(frame.filter(pl.col("source") == "simulated"), spec)
     if model_steps:
-        models = frame.filter(pl.col("source") == "models")
-        labels = baseline_labels(store)
-        plots |= trajectory_plots(
-            models,
-            "weight_trajectory_models",
-            "Weights per candidate model",
-            step_label=lambda model: labels.get(model, model),
-        )
+        plots |= model_plots(frame.filter(pl.col("source") == "models"), label)
+    plots |= checkpoint_plots(frame.filter(pl.col("source") == "checkpoints"), label)
     images = save_plots(plots, _reports_dir())
-    metadata: dict = {"dagster/row_count": frame.height, "plots_dir": str(_reports_dir())}
+    metadata: dict = {
+        "dagster/row_count": frame.height,
+        "plots_dir": str(_reports_dir()),
+        "simulated": bool(simulated),
+        "checkpoint_policies": json.dumps(
+            {p: len(m) for p, m in sequences.items()}, sort_keys=True
+        ),
+        "missing_checkpoints": json.dumps(missing, sort_keys=True),
+    }
     metadata |= {name: dg.MetadataValue.md(image) for name, image in images.items()}
     return dg.MaterializeResult(metadata=metadata)
 
@@ -242,7 +270,7 @@ def reward_diagnosis(
     config: RewardStatsConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     store = warehouse.get()
-    matrix = default_matrix()
+    matrix = _rewards_config().matrix
     vectors = store.read(load_sql("select_reward_vectors"), [config.stats_version])
     verdicts = store.read(load_sql("select_reward_verdicts"))
     mart = diagnose(matrix, vectors, verdicts).with_columns(

@@ -1,8 +1,9 @@
-"""The report's alignment-reward sections: Tri-Factor weight trajectories per dimension,
-reward distribution per model and the reward diagnosis (worst categories, tags and rubric
-items per model, with example responses). Models are labelled baseline where they are;
-the simulated checkpoint sequence is labelled simulated. One stats version is shown: the
-most recently frozen one.
+"""The report's alignment-reward sections: Tri-Factor weights per dimension (the
+simulated sequence and declared policy checkpoints as trajectories, candidate models
+compared side by side), reward distribution per model and the reward diagnosis (worst
+categories, tags and rubric items per model, with example responses). Models are labelled
+baseline where they are; the simulated checkpoint sequence is labelled simulated. One stats
+version is shown: the most recently frozen one.
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ import polars as pl
 
 from quarkmed_dagster.report.html import baseline_labels, section, table_html
 from quarkmed_dagster.report.svg import bar_chart, histogram
-from quarkmed_dagster.rewards.plots import first_last, simulation_plots, trajectory_plots
+from quarkmed_dagster.rewards.plots import (
+    checkpoint_plots,
+    first_last,
+    model_plots,
+    simulation_plots,
+)
 from quarkmed_dagster.rewards.simulation import SimulationSpec
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
@@ -39,6 +45,7 @@ def _reference_note(wh: Warehouse, version: str, labels: dict[str, str]) -> str:
 def trajectory_section(frame: pl.DataFrame, labels: dict[str, str], note: str) -> list[str]:
     simulated = frame.filter(pl.col("source") == "simulated")
     models = frame.filter(pl.col("source") == "models")
+    checkpoints = frame.filter(pl.col("source") == "checkpoints")
     parts = [note]
     if simulated.height:
         spec = SimulationSpec()
@@ -52,18 +59,25 @@ def trajectory_section(frame: pl.DataFrame, labels: dict[str, str], note: str) -
             "Weights move toward the weakening dimension and away from the redundant one.</p>"
         )
         parts += simulation_plots(simulated, spec).values()
+    if checkpoints.height:
+        for (policy,), part in checkpoints.group_by(["policy"], maintain_order=True):
+            order = " → ".join(
+                escape(_label(labels, m))
+                for m in part.sort("step")["step_label"].unique(maintain_order=True)
+            )
+            parts.append(
+                f"<p><b>Checkpoints of {escape(str(policy))}</b>, in the declared order "
+                f"(alignment matrix file, <code>checkpoints</code>): {order}.</p>"
+            )
+        parts += checkpoint_plots(checkpoints, step_label=lambda m: _label(labels, m)).values()
     if models.height:
         parts.append(
-            "<p>Candidate models treated as policy checkpoints (one Tri-Factor step on each "
-            "model's own responses).</p>"
+            "<p><b>Candidate models compared</b> (one Tri-Factor step on each model's own "
+            "responses). The models are not a sequence, so each is a column of points, not a "
+            "line; declare a policy's checkpoints in the alignment matrix file "
+            "(<code>checkpoints</code>) to see its weights over training.</p>"
         )
-        plots = trajectory_plots(
-            models,
-            "weight_trajectory_models",
-            "Weights per candidate model",
-            step_label=lambda m: _label(labels, m),
-        )
-        parts += plots.values()
+        parts += model_plots(models, step_label=lambda m: _label(labels, m)).values()
     title = "Alignment rewards: weight trajectories (Tri-Factor weighting)"
     return [section(title, *parts)] if len(parts) > 1 else [section(title)]
 

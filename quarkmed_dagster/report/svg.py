@@ -118,9 +118,12 @@ def line_chart(
     title: str,
     y_label: str = "weight",
     width: int = 760,
+    connect: bool = True,
 ) -> str:
     """One line per series over shared x positions, legend on the right; long x labels are
-    slanted. A point with a single value is drawn as a dot."""
+    slanted. A point with a single value is drawn as a dot. ``connect=False`` draws every
+    value as a dot (series side by side, slightly dodged) and no line: for x positions with
+    no order, such as models compared with each other."""
     longest = min(max((len(label) for label in x_labels), default=0), 48)
     left, right, top = 50, 210, 30
     # slant when centred labels would overlap or the first would run off the left edge
@@ -134,6 +137,8 @@ def line_chart(
     n = max(len(x_labels), 2)
 
     def x(i: int) -> float:
+        if not connect:  # categories: the centre of each band, none on an axis
+            return left + plot_w * (i + 0.5) / max(len(x_labels), 1)
         return left + plot_w * i / (n - 1)
 
     def y(v: float) -> float:
@@ -162,14 +167,17 @@ def line_chart(
             f'<text x="{x(i):.1f}" y="{ly}" text-anchor="{anchor}"{turn}>'
             f"{escape(label[:48])}</text>"
         )
+    dodge = min(3.0, plot_w / n / max(len(series), 1) / 2) if not connect else 0.0
     for s, (name, vs) in enumerate(series.items()):
         color = PALETTE[s % len(PALETTE)]
+        shift = dodge * (s - (len(series) - 1) / 2)
         for run in _segments(vs):
-            if len(run) == 1:
-                i, v = run[0]
-                parts.append(
-                    f'<circle class="point" cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{color}"/>'
-                )
+            if len(run) == 1 or not connect:
+                for i, v in run:
+                    parts.append(
+                        f'<circle class="point" cx="{x(i) + shift:.1f}" cy="{y(v):.1f}" r="3" '
+                        f'fill="{color}"/>'
+                    )
                 continue
             points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in run)
             parts.append(
@@ -180,6 +188,8 @@ def line_chart(
         parts.append(
             f'<line x1="{left + plot_w + 10}" y1="{ly}" x2="{left + plot_w + 28}" y2="{ly}" '
             f'stroke="{color}" stroke-width="2"/>'
+            if connect
+            else f'<circle cx="{left + plot_w + 19}" cy="{ly}" r="3" fill="{color}"/>'
         )
         parts.append(f'<text x="{left + plot_w + 32}" y="{ly + 4}">{escape(name[:30])}</text>')
     parts.append("</svg>")

@@ -1,13 +1,15 @@
 """Reward plots (inline SVG) from a ``reward_weight_trajectory`` frame.
 
-One piece of code draws them for the Dagster asset metadata and for the HTML report:
-per source (the simulated checkpoint sequence, or candidate models as checkpoints) one
-chart of the dimensions that move most and one chart per alignment category, so every
-dimension's weight trajectory is drawn; for the simulation also the redundancy factor.
+One piece of code draws them for the Dagster asset metadata and for the HTML report: per
+source one chart of the dimensions that move most and one chart per alignment category, so
+every dimension is drawn. Sequences — the simulated checkpoints and each declared policy's
+checkpoints, in their declared order — are lines (for the simulation also the redundancy
+factor); candidate models compared with each other have no order and are points only.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import polars as pl
@@ -16,6 +18,8 @@ from quarkmed_dagster.report.svg import line_chart
 from quarkmed_dagster.rewards.simulation import SimulationSpec
 
 TOP_MOVERS = 8
+MODELS_TITLE = "Weights per candidate model (compared, not a sequence)"
+CHECKPOINTS_TITLE = "Weights over the checkpoints of"
 
 
 def _same(label: str) -> str:
@@ -39,30 +43,67 @@ def trajectory_chart(
     dims: list[str],
     value: str = "weight",
     step_label: Callable[[str], str] = _same,
+    ordered: bool = True,
 ) -> str:
-    """Line chart of ``value`` per step for ``dims`` (x labels from ``step_label``)."""
+    """``value`` per step for ``dims`` (x labels from ``step_label``): lines when the steps
+    are a sequence, points only when they are not (``ordered=False``)."""
     steps = frame.select("step", "step_label").unique().sort("step")
     series = {
         dim: frame.filter(pl.col("dimension") == dim).sort("step")[value].to_list() for dim in dims
     }
     labels = [step_label(str(v)) for v in steps["step_label"].to_list()]
-    return line_chart(series, labels, title, y_label=value)
+    return line_chart(series, labels, title, y_label=value, connect=ordered)
 
 
 def trajectory_plots(
-    frame: pl.DataFrame, name: str, title: str, step_label: Callable[[str], str] = _same
+    frame: pl.DataFrame,
+    name: str,
+    title: str,
+    step_label: Callable[[str], str] = _same,
+    ordered: bool = True,
 ) -> dict[str, str]:
-    """``name``: the dimensions that move most; ``name_<category>``: all of a category's."""
+    """``name``: the dimensions that move (differ) most; ``name_<category>``: all of a
+    category's dimensions."""
+    most = f"the {TOP_MOVERS} that {'move' if ordered else 'differ'} most"
     plots = {
         name: trajectory_chart(
-            frame, f"{title}: the {TOP_MOVERS} that move most", movers(frame), "weight", step_label
+            frame, f"{title}: {most}", movers(frame), "weight", step_label, ordered
         )
     }
     by_category = frame.select("category", "dimension").unique().sort("category", "dimension")
     for (category,), part in by_category.group_by(["category"], maintain_order=True):
         plots[f"{name}_{category}"] = trajectory_chart(
-            frame, f"{title}: {category}", part["dimension"].to_list(), "weight", step_label
+            frame,
+            f"{title}: {category}",
+            part["dimension"].to_list(),
+            "weight",
+            step_label,
+            ordered,
         )
+    return plots
+
+
+def model_plots(frame: pl.DataFrame, step_label: Callable[[str], str] = _same) -> dict[str, str]:
+    """Candidate models side by side (``source = 'models'``): points, no lines implying an
+    order between unrelated models."""
+    return trajectory_plots(frame, "weights_by_model", MODELS_TITLE, step_label, ordered=False)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "policy"
+
+
+def checkpoint_plots(
+    frame: pl.DataFrame, step_label: Callable[[str], str] = _same
+) -> dict[str, str]:
+    """Per declared policy (``source = 'checkpoints'``): weights over its checkpoints in the
+    declared order (``step``), as lines."""
+    plots: dict[str, str] = {}
+    for (policy,), part in frame.group_by(["policy"], maintain_order=True):
+        name = f"weight_trajectory_checkpoints_{_slug(str(policy))}"
+        while name in plots:  # two policy names with the same slug
+            name += "_"
+        plots |= trajectory_plots(part, name, f"{CHECKPOINTS_TITLE} {policy}", step_label)
     return plots
 
 

@@ -30,6 +30,11 @@ class SimulationSpec:
     seed: int = 7
     smoothing: float = 0.0
 
+    def fits(self, matrix: AlignmentMatrix) -> bool:
+        """Whether ``matrix`` has the weakening, redundant and twin dimensions (a custom
+        matrix may not: then there is nothing to simulate)."""
+        return {self.weakening, self.redundant, self.twin} <= set(matrix.names)
+
 
 def simulate_batches(matrix: AlignmentMatrix, spec: SimulationSpec) -> list[list[dict[str, float]]]:
     rng = np.random.default_rng(spec.seed)

@@ -170,9 +170,31 @@ def scores_frame(
     return pl.DataFrame(rows, schema=schema)
 
 
+TRAJECTORY_SCHEMA = {
+    "source": pl.Utf8,
+    "step": pl.Int64,
+    "step_label": pl.Utf8,
+    "dimension": pl.Utf8,
+    "category": pl.Utf8,
+    "weight": pl.Float64,
+    "weakness": pl.Float64,
+    "risk": pl.Float64,
+    "redundancy": pl.Float64,
+    "batch_mean": pl.Float64,
+    "stats_version": pl.Utf8,
+    "policy": pl.Utf8,
+}
+
+
 def trajectory_frame(
-    matrix: AlignmentMatrix, source: str, steps: list[tuple[str, WeightStep]], stats_version: str
+    matrix: AlignmentMatrix,
+    source: str,
+    steps: list[tuple[str, WeightStep]],
+    stats_version: str,
+    policy: str | None = None,
 ) -> pl.DataFrame:
+    """Rows of ``reward_weight_trajectory``: one per step x dimension; ``policy`` names the
+    declared checkpoint sequence (source 'checkpoints')."""
     rows = []
     for index, (label, step) in enumerate(steps):
         for dim in matrix.dimensions:
@@ -189,6 +211,24 @@ def trajectory_frame(
                     "redundancy": step.redundancy[dim.name],
                     "batch_mean": step.batch_mean[dim.name],
                     "stats_version": stats_version,
+                    "policy": policy,
                 }
             )
-    return pl.DataFrame(rows)
+    return pl.DataFrame(rows, schema=TRAJECTORY_SCHEMA)
+
+
+def weight_trajectories(
+    matrix: AlignmentMatrix,
+    stats_version: str,
+    simulated: list[tuple[str, WeightStep]],
+    model_steps: dict[str, WeightStep],
+    sequences: dict[str, list[str]],
+) -> pl.DataFrame:
+    """The whole ``reward_weight_trajectory`` of a stats version: the simulated sequence,
+    every model (compared, no order) and each policy's declared checkpoints in order."""
+    frames = [trajectory_frame(matrix, "simulated", simulated, stats_version)]
+    frames.append(trajectory_frame(matrix, "models", list(model_steps.items()), stats_version))
+    for policy, models in sequences.items():
+        steps = [(model, model_steps[model]) for model in models]
+        frames.append(trajectory_frame(matrix, "checkpoints", steps, stats_version, policy))
+    return pl.concat(frames)

@@ -1,5 +1,6 @@
 """The report renders in a real headless Chromium and its plots are drawn, the alignment
-reward plots (weight trajectories per dimension, distribution, diagnosis) included."""
+reward plots (weight trajectories per dimension over the simulated and a declared policy's
+checkpoints, models compared as points, distribution, diagnosis) included."""
 
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ def _seed(warehouse) -> None:
 
 
 REF, UNSAFE = "baseline/reference-candidate", "baseline/unsafe-candidate"
+CHECKPOINTS = ("policy-x/step-100", "policy-x/step-200", "policy-x/step-300")
 UNSAFE_TEXT = "Ibuprofen is fine with warfarin, no need to see a doctor."
 
 
@@ -78,14 +80,15 @@ def _seed_rewards(warehouse) -> None:
         "response_text": ["Avoid ibuprofen on warfarin.", "Rest.", UNSAFE_TEXT, "Fine."],
         "status": ["ok"] * 4,
     }), ["response_id"])  # fmt: skip
-    batches = simulate_batches(matrix, SimulationSpec(checkpoints=2, batch_size=24))
-    model_steps = [
-        (m, tri_factor_weights(matrix, b)) for m, b in zip((REF, UNSAFE), batches, strict=True)
-    ]
+    batches = simulate_batches(matrix, SimulationSpec(checkpoints=3, batch_size=24))
+    steps = [tri_factor_weights(matrix, b) for b in batches]
+    model_steps = list(zip((REF, UNSAFE), steps, strict=False))
+    checkpoints = list(zip(CHECKPOINTS, steps, strict=True))
     trajectory = pl.concat(
         [
             trajectory_frame(matrix, "simulated", simulate_steps(matrix), version),
             trajectory_frame(matrix, "models", model_steps, version),
+            trajectory_frame(matrix, "checkpoints", checkpoints, version, policy="policy-x"),
         ]
     )
     warehouse.replace_rows("reward_weight_trajectory", trajectory, ["stats_version"], [version])
@@ -136,6 +139,9 @@ def test_report_plots_are_drawn_in_chromium(warehouse, tmp_path):
     assert f"{REF} (baseline)" in rewards.split("Alignment rewards: diagnosis")[0]
     assert f"reference rollouts: {REF} (baseline)" in rewards
     assert f"uns-1: “{UNSAFE_TEXT}”" in rewards  # diagnosis examples show the response
+    assert "Checkpoints of policy-x</b>, in the declared order" in rewards
+    assert " → ".join(CHECKPOINTS) in rewards
+    assert "Candidate models compared" in rewards and "not a sequence" in rewards
     items = rewards[rewards.index("rubric items each model fails most") :]
     assert f"{UNSAFE} (baseline)" in items and f"{REF} (baseline)" not in items  # 0 = no fail
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
@@ -164,18 +170,22 @@ def test_report_plots_are_drawn_in_chromium(warehouse, tmp_path):
     ).stdout
     svgs = dom.count("<svg")
     # leaderboard, category, distribution, dimension, agreement x2; rewards: simulated
-    # weights (top movers + 4 categories) and redundancy, model weights (top movers + 4
-    # categories), reward distribution, diagnosis per model x2
-    assert svgs >= 6 + 6 + 5 + 1 + 2
+    # weights (top movers + 4 categories) and redundancy, checkpoint weights and model weights
+    # (top movers + 4 categories each), reward distribution, diagnosis per model x2
+    assert svgs >= 6 + 6 + 5 + 5 + 1 + 2
     drawn = re.search(r'data-plots-drawn="(\d+)"', dom)
     assert drawn is not None, "the load-time script did not run"
     assert int(drawn.group(1)) == svgs  # every plot has a non-empty rendered box
     assert dom.count('class="interval"') >= 4
     reward_plots = re.findall(r'<svg class="plot"[^>]*aria-label="([^"]*)"', dom)
     assert sum(t.startswith("Simulated:") for t in reward_plots) == 5  # every dimension
+    assert sum(t.startswith("Weights over the checkpoints of policy-x") for t in reward_plots) == 5
     assert sum(t.startswith("Weights per candidate model") for t in reward_plots) == 5
     assert "Aggregate reward per response by model" in reward_plots
     # every weight-trajectory line is drawn: 17 dimensions + 8 top movers + 4 redundancy
-    # lines for the simulation, 17 + 8 for the models
+    # lines for the simulation, 17 + 8 for the policy's checkpoints; none between models
     lines = re.search(r'data-lines-drawn="(\d+)"', dom)
     assert lines is not None and int(lines.group(1)) == dom.count('class="line"') == 54
+    models = dom[dom.index('aria-label="Weights per candidate model') :]
+    models = models[: models.index("</svg>")]
+    assert 'class="line"' not in models and models.count('class="point"') == 8 * 2

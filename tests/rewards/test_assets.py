@@ -4,7 +4,9 @@ import json
 
 import dagster as dg
 import pytest
+import yaml
 
+from assets.feedback import user_feedback
 from assets.rewards import (
     reward_diagnosis,
     reward_normalization,
@@ -13,7 +15,7 @@ from assets.rewards import (
     reward_weight_trajectory,
 )
 from quarkmed_dagster.resources import WarehouseResource
-from quarkmed_dagster.settings import get_settings
+from quarkmed_dagster.settings import PROJECT_ROOT, get_settings
 from tests.rewards.helpers import GOOD, ITEMS, MEDIOCRE, UNSAFE, insert_query_and_rubric
 
 # Levels per model: (i1, i2, i3, i4, i5=Pitfall severity); None = failed judgment.
@@ -25,9 +27,22 @@ MODELS = {
 }
 
 
+# The declared checkpoint order of one policy (not alphabetical: weak -> flaky -> ref).
+CHECKPOINTS = {"policy-x": ["weak-model", "flaky-model", "ref-model", "never-run"]}
+
+
+def matrix_file(tmp_path, **changes) -> str:
+    """The shipped alignment matrix file with top-level keys replaced."""
+    body = yaml.safe_load((PROJECT_ROOT / "alignment_matrix.yaml").read_text()) | changes
+    path = tmp_path / "alignment_matrix.yaml"
+    path.write_text(yaml.safe_dump(body, sort_keys=False))
+    return str(path)
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("QUARKMED_DATA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("QUARKMED_ALIGNMENT_MATRIX", matrix_file(tmp_path, checkpoints=CHECKPOINTS))
     get_settings.cache_clear()
     yield tmp_path / "home"
     get_settings.cache_clear()
@@ -68,11 +83,15 @@ def _contract_tables(store) -> None:
             " 'Old item', 'Old', 'Safety', 2.0, '{}', 1, 1.0, 'supported', true)"
         )
         con.execute("INSERT INTO item_verdicts VALUES ('ref-model-0', 'old-i0', 0.0, 3, 1.0)")
-        con.execute(
+        con.execute(  # written by other means; the feedback inbox adds the unsafe one's
             "INSERT INTO user_feedback (feedback_id, response_id, rating, thumbs, complaint,"
-            " source) VALUES ('f1', 'ref-model-0', 5, 1, false, 'app'),"
-            " ('f2', 'unsafe-model-0', 1, -1, true, 'app')"
+            " source) VALUES ('f1', 'ref-model-0', 5, 1, false, 'app')"
         )
+    inbox = get_settings().feedback_inbox_dir
+    inbox.mkdir(parents=True)
+    (inbox / "app.csv").write_text(
+        "response_id,rating,thumbs,complaint_text\nunsafe-model-0,1,down,told me to stop meds\n"
+    )
 
 
 def _materialize(store, config=None):
@@ -87,6 +106,7 @@ def _materialize(store, config=None):
             run_config["ops"][name] = {"config": config}
     return dg.materialize(
         [
+            user_feedback,
             reward_normalization,
             reward_vectors,
             reward_vectors_suite,
@@ -137,16 +157,34 @@ def test_reward_assets_end_to_end(warehouse, home):
     assert feedback == 0.0
 
     trajectory = warehouse.read(
-        "SELECT source, step, sum(weight) AS total FROM reward_weight_trajectory GROUP BY 1, 2"
+        "SELECT source, policy, step, sum(weight) AS total FROM reward_weight_trajectory "
+        "GROUP BY 1, 2, 3"
     )
-    assert set(trajectory["source"]) == {"simulated", "models"}
+    assert set(trajectory["source"]) == {"simulated", "models", "checkpoints"}
     assert all(abs(t - 1.0) < 1e-9 for t in trajectory["total"])
+    order = warehouse.read(
+        "SELECT DISTINCT policy, step, step_label FROM reward_weight_trajectory "
+        "WHERE source = 'checkpoints' ORDER BY step"
+    )
+    # the declared order, not alphabetical; a declared checkpoint without responses is left out
+    assert order.rows() == [
+        ("policy-x", 0, "weak-model"),
+        ("policy-x", 1, "flaky-model"),
+        ("policy-x", 2, "ref-model"),
+    ]
     plots = home / "reports" / "rewards"
     assert (plots / "weight_trajectory_simulated.svg").read_text().startswith("<svg")
     for category in ("expert_knowledge", "format_specifications", "online_feedback"):
         assert (plots / f"weight_trajectory_simulated_{category}.svg").exists()
-    models_plot = (plots / "weight_trajectory_models_expert_knowledge.svg").read_text()
+    models_plot = (plots / "weights_by_model_expert_knowledge.svg").read_text()
     assert "ref-model (baseline)" in models_plot  # baseline candidates are labelled
+    assert "compared, not a sequence" in models_plot
+    assert "<polyline" not in models_plot and 'class="point"' in models_plot  # no implied order
+    policy_plot = (
+        plots / "weight_trajectory_checkpoints_policy-x_expert_knowledge.svg"
+    ).read_text()
+    assert policy_plot.count('class="line"') == 7  # one line per expert_knowledge dimension
+    assert policy_plot.index("weak-model") < policy_plot.index("flaky-model")
 
     items = warehouse.read(
         "SELECT key, failure_rate, rank FROM reward_diagnosis WHERE candidate_model = "
@@ -163,3 +201,45 @@ def test_reward_assets_end_to_end(warehouse, home):
     assert again.success
     assert json.loads(artifact.read_text())["content_hash"] == body["content_hash"]
     assert warehouse.count("reward_scores") == 12  # replaced, not duplicated
+
+
+SMALL_MATRIX = [
+    {"name": "essential_coverage", "category": "expert_knowledge", "source": "rubric",
+     "tiers": ["Essential"]},
+    {"name": "pitfall_avoidance", "category": "expert_knowledge", "source": "rubric",
+     "tiers": ["Pitfall"], "risk_priority": 3.0, "floor": 0.2},
+    {"name": "user_rating", "category": "online_feedback", "source": "feedback",
+     "feedback": "rating"},
+    {"name": "length", "category": "format_specifications", "source": "format",
+     "check": "length"},
+]  # fmt: skip
+
+
+def test_a_custom_matrix_file_sets_the_reward_dimensions(warehouse, home, tmp_path, monkeypatch):
+    _contract_tables(warehouse)
+    small = matrix_file(
+        tmp_path, version="matrix-small", dimensions=SMALL_MATRIX, checkpoints=CHECKPOINTS
+    )
+    monkeypatch.setenv("QUARKMED_ALIGNMENT_MATRIX", small)
+    get_settings.cache_clear()
+    assert _materialize(warehouse, {"stats_version": "rfn-small"}).success
+    dims = warehouse.read(
+        "SELECT response_id, list(dimension ORDER BY dimension) AS dims FROM reward_vectors "
+        "GROUP BY 1"
+    )
+    assert dims.height == 12
+    assert all(d == sorted(row["name"] for row in SMALL_MATRIX) for d in dims["dims"].to_list())
+    artifact = json.loads((home / "rewards" / "normalization" / "rfn-small.json").read_text())
+    assert artifact["matrix_version"] == "matrix-small" and len(artifact["dimensions"]) == 4
+    weights = warehouse.read("SELECT source, step, dimension, weight FROM reward_weight_trajectory")
+    # the simulation needs dimensions this matrix lacks: none is drawn, nothing pretends
+    assert set(weights["source"]) == {"models", "checkpoints"}
+    assert set(weights["dimension"]) == {row["name"] for row in SMALL_MATRIX}
+    pitfall = weights.filter(weights["dimension"] == "pitfall_avoidance")["weight"]
+    assert pitfall.min() >= 0.2 - 1e-12  # the file's floor holds
+
+    # Statistics frozen for one matrix are refused by another (same stats version).
+    monkeypatch.delenv("QUARKMED_ALIGNMENT_MATRIX")
+    get_settings.cache_clear()
+    with pytest.raises(Exception, match="do not fit alignment matrix matrix-v1"):
+        _materialize(warehouse, {"stats_version": "rfn-small"})
