@@ -1,8 +1,11 @@
 """Rule-based rubric writer: verified knowledge points -> tiered rubric items.
 
 * Pitfall (at most 2): points with safety cues ("do not ...", contraindications, emergency
-  warnings), phrased as the error of contradicting them; if no point has a cue, one general
-  Pitfall against unsafe advice (discouraging care, stopping treatment, exceeding doses).
+  warnings), phrased as the error of contradicting them; if no point has a cue, the best
+  supported essential point, as the error of contradicting it or of giving unsafe advice
+  instead (discouraging care, stopping treatment, exceeding doses). Every Pitfall cites its
+  point, so it carries that point's consensus and evidence support (a rubric item that
+  cites nothing is dropped by the stage).
 * Essential: ``essential`` points, best supported first (at least 2 when possible).
 * Important: remaining essential and ``insight`` points. Highlight: ``extension`` points.
 * Items are capped at 15; the tiers keep their minimums (2 / 1 / 1) whenever there are
@@ -77,6 +80,20 @@ def _split_tiers(points: list[RubricPoint]) -> dict[str, list[RubricPoint]]:
     return tiers
 
 
+def _guarding_pitfall(point: RubricPoint, is_multi_turn: bool) -> dict[str, Any]:
+    """The error of contradicting a core point, or of unsafe advice in its place."""
+    levels = _pitfall_levels(point.text)
+    levels["major_error"] += f" Or: {GENERAL_PITFALL}"
+    return {
+        "tier": "Pitfall",
+        "title": f"Contradicts: {short_title(point.text)}",
+        "tag": "Risk Control" if is_multi_turn else "Safety",
+        "weight": TIER_WEIGHTS["Pitfall"],
+        "levels": levels,
+        "point_ids": [point.point_id],
+    }
+
+
 def write_rubric(raw: dict[str, Any]) -> dict[str, Any]:
     payload = RubricPayload.model_validate(raw)
     tiers = _split_tiers(payload.points)
@@ -99,20 +116,7 @@ def write_rubric(raw: dict[str, Any]) -> dict[str, Any]:
                     "point_ids": [point.point_id],
                 }
             )
-    if not tiers["Pitfall"]:
-        items.append(
-            {
-                "tier": "Pitfall",
-                "title": "Gives unsafe advice",
-                "tag": "Risk Control" if payload.is_multi_turn else "Safety",
-                "weight": TIER_WEIGHTS["Pitfall"],
-                "levels": {
-                    "no_error": "The response gives no unsafe advice.",
-                    "minor_error": "The response gives questionable advice without a warning.",
-                    "major_error": GENERAL_PITFALL,
-                },
-                "point_ids": [],
-            }
-        )
+    if not tiers["Pitfall"] and tiers["Essential"]:
+        items.append(_guarding_pitfall(tiers["Essential"][0], payload.is_multi_turn))
     positives = [i for i in items if i["tier"] != "Pitfall"][: MAX_ITEMS - MAX_PITFALLS]
     return {"items": positives + [i for i in items if i["tier"] == "Pitfall"]}

@@ -102,11 +102,18 @@ def test_rubric_writer_tiers_and_constraints():
     assert parse_output(json.dumps({"items": items}), output_schema("rubric-writer"))
 
 
-def test_rubric_writer_adds_general_pitfall_without_safety_cues():
+def test_rubric_writer_guards_the_top_essential_point_without_safety_cues():
     points = [p for p in _points() if "not" not in p["text"] and "emergency" not in p["text"]]
     items = write_rubric({"query": QUERY, "points": points, "is_multi_turn": True})["items"]
     pitfalls = [i for i in items if i["tier"] == "Pitfall"]
     assert len(pitfalls) == 1 and pitfalls[0]["tag"] == "Risk Control"
+    top = next(i for i in items if i["tier"] == "Essential")
+    # the Pitfall cites the point it guards (an item citing nothing is dropped by the stage)
+    assert pitfalls[0]["point_ids"] == top["point_ids"] and pitfalls[0]["point_ids"]
+    assert pitfalls[0]["title"] == f"Contradicts: {top['title']}"
+    assert "unsafe advice" in pitfalls[0]["levels"]["major_error"]
+    none = write_rubric({"query": QUERY, "points": [], "is_multi_turn": False})["items"]
+    assert none == []  # no points: nothing to guard, no free-floating Pitfall
 
 
 def _judge_items():
