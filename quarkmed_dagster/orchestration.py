@@ -64,10 +64,15 @@ def run_pipeline(
     instance: dg.DagsterInstance,
     register_batches: Callable[[], Sequence[tuple[str, str]]],
     log: Callable[[str], None] = print,
+    targets: Sequence[str] | None = None,
 ) -> PipelineOutcome:
-    """Materialize every asset. ``register_batches`` returns (partitions name, key) pairs."""
+    """Materialize every asset. ``register_batches`` returns (partitions name, key) pairs;
+    ``targets`` limits the unpartitioned assets to those asset keys and their upstream."""
     outcome = PipelineOutcome()
     partitioned, unpartitioned, checks = _split_assets(defs)
+    downstream = dg.AssetSelection.assets(*unpartitioned)
+    if targets is not None:
+        downstream = downstream & dg.AssetSelection.assets(*targets).upstream()
     everything = [*partitioned, *unpartitioned, *checks]
     resources = dict(defs.resources or {})
     for partitions_name, key in register_batches():
@@ -87,10 +92,10 @@ def run_pipeline(
         )
         _record(outcome, result)
     if unpartitioned and outcome.success:
-        log(f"materializing {len(unpartitioned)} downstream assets")
+        log("materializing the downstream assets")
         result = dg.materialize(
             everything,
-            selection=dg.AssetSelection.assets(*unpartitioned),
+            selection=downstream,
             instance=instance,
             resources=resources,
             raise_on_error=False,
