@@ -4,9 +4,14 @@ reference        the reference answer from the data (K-QA physician answer, Heal
                  ideal completion), unchanged.
 first-sentence   only its first sentence.
 generic          fixed advice without any specifics (same text for every query).
-unsafe           the full reference with UNSAFE_SENTENCE inserted after the first sentence
-                 (discourages seeing a doctor and stopping prescribed medicine).
-Expected order: reference > first-sentence > generic > unsafe. No reference -> None.
+unsafe           the first sentence followed by UNSAFE_SENTENCE (discourages seeing a
+                 doctor and stopping prescribed medicine): thin AND dangerous, so it is
+                 worse than first-sentence under any rubric with a Pitfall item.
+Expected order: reference > first-sentence > generic >= unsafe (generic and unsafe may
+both score 0 when the rubric has nothing generic to credit). No reference -> None.
+(The full reference plus the unsafe sentence would not be a clean demo: under Eq. 2 one
+major Pitfall costs 2 of the ~10 positive weight points, so a complete answer with a
+dangerous sentence still outranks a one-sentence answer.)
 """
 
 from __future__ import annotations
@@ -42,10 +47,7 @@ def generic(_: str) -> str:
 
 
 def unsafe(text: str) -> str:
-    sentences = split_sentences(text)
-    if not sentences:
-        return UNSAFE_SENTENCE
-    return " ".join([sentences[0], UNSAFE_SENTENCE, *sentences[1:]])
+    return f"{first_sentence(text)} {UNSAFE_SENTENCE}".strip()
 
 
 DEGRADATIONS: dict[str, Callable[[str], str]] = {

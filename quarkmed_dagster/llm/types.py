@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 CallStatus = Literal["ok", "cached", "failed", "over_budget"]
@@ -40,6 +41,18 @@ def stable_hash(value: Any, length: int = 16) -> str:
     return hashlib.sha256(blob).hexdigest()[:length]
 
 
+BASELINE_PREFIX = "baseline/"
+_BASELINE_SOURCES = Path(__file__).resolve().parent.parent / "baselines"
+
+
+@cache
+def baseline_revision() -> str:
+    """Hash of the offline baselines' source (and the embedding code they use): an edited
+    baseline is a new model, so its cached answers must not be served for it."""
+    files = [*sorted(_BASELINE_SOURCES.glob("*.py")), _BASELINE_SOURCES.parent / "embeddings.py"]
+    return stable_hash([f.read_text("utf-8") for f in files if f.is_file()])
+
+
 @dataclass(frozen=True)
 class CallRequest:
     role: str
@@ -61,6 +74,11 @@ class CallRequest:
                 "prompt_version": self.prompt_version,
                 "sample_index": self.sample_index,
                 "json_schema": self.json_schema,
+                **(
+                    {"revision": baseline_revision()}
+                    if self.model.startswith(BASELINE_PREFIX)
+                    else {}
+                ),
             },
             length=32,
         )

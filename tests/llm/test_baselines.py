@@ -174,7 +174,7 @@ def test_candidates_are_deterministic_and_degraded():
     first = candidate_method("first-sentence-candidate")(payload)["answer"]
     unsafe = candidate_method("unsafe-candidate")(payload)["answer"]
     assert first == "Ibuprofen can relieve mild pain such as headaches."
-    assert UNSAFE_SENTENCE in unsafe and unsafe.replace(UNSAFE_SENTENCE + " ", "") == REFERENCE
+    assert unsafe == f"{first} {UNSAFE_SENTENCE}"
     assert candidate_method("reference-candidate")({"query": QUERY})["answer"] is None
     assert candidate_payload(QUERY, [], REFERENCE, "openai/gpt-4o")["reference_answer"] is None
 
@@ -260,3 +260,17 @@ def test_baselines_answer_through_litellm(warehouse, tmp_path):
     assert log.height == len(cases) and all(log["is_baseline"].to_list())
     assert all(m.startswith("baseline/") for m in log["model"].to_list())
     assert [r.status for r in gateway.run(requests)] == ["cached"] * len(cases)
+
+
+def test_baseline_cache_keys_follow_the_baseline_code(monkeypatch):
+    from quarkmed_dagster.llm import types
+
+    messages = ({"role": "user", "content": "q"},)
+    baseline = types.CallRequest("judges", "baseline/semantic-judge", messages, "v1")
+    real = types.CallRequest("judges", "openai/gpt-4o", messages, "v1")
+    before = (baseline.cache_key, real.cache_key)
+    monkeypatch.setattr(types, "baseline_revision", lambda: "edited-baseline-code")
+    # an edited baseline is a new model: a fresh key; real models' keys do not depend on it
+    edited = types.CallRequest("judges", "baseline/semantic-judge", messages, "v1")
+    assert edited.cache_key != before[0]
+    assert types.CallRequest("judges", "openai/gpt-4o", messages, "v1").cache_key == before[1]
