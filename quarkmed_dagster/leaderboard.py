@@ -17,14 +17,18 @@ def leaderboard_text(warehouse: Warehouse) -> str:
         frame = con.execute(load_sql("select_leaderboard_overall")).pl()
     if frame.is_empty():
         return "Leaderboard is empty."
+    rows = list(frame.iter_rows(named=True))
+    labels = [r["candidate_model"] + (" [baseline]" if r["is_baseline"] else "") for r in rows]
+    width = max(len("model"), *map(len, labels))
     lines = ["LEADERBOARD (offline baseline models are labelled [baseline])"]
-    header = f"{'rank':>4}  {'model':<40} {'score':>6}  {'95% CI':>15}  {'queries':>7}  coverage"
+    header = (
+        f"{'rank':>4}  {'model':<{width}} {'score':>6}  {'95% CI':>15}  {'queries':>7}  coverage"
+    )
     lines.append(header)
-    for rank, row in enumerate(frame.iter_rows(named=True), start=1):
-        label = row["candidate_model"] + (" [baseline]" if row["is_baseline"] else "")
+    for rank, (row, label) in enumerate(zip(rows, labels, strict=True), start=1):
         ci = f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
         lines.append(
-            f"{rank:>4}  {label:<40} {row['score']:>6.3f}  {ci:>15}  "
+            f"{rank:>4}  {label:<{width}} {row['score']:>6.3f}  {ci:>15}  "
             f"{row['n_queries']:>7}  {row['coverage']:.0%}"
         )
     return "\n".join(lines)

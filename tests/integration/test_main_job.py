@@ -1,0 +1,111 @@
+"""The main job end to end, as the README runs it (`quarkmed run` in a subprocess), on a small
+slice of the bundled sample with the offline baseline models: every stage runs, the demo
+candidates rank in their known order, and a rerun makes no new model call."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from quarkmed_dagster.baselines.candidates import EXPECTED_ORDER
+
+PROJECT = Path(__file__).resolve().parents[2]
+SAMPLE = PROJECT / "data" / "sample"
+ROW = re.compile(r"^\s*(\d+)\s+(baseline/\S+) \[baseline\]\s+([0-9.]+)\s")
+
+
+def _slice_sample(target: Path) -> None:
+    """3 K-QA questions and 3 HealthBench conversations (2 multi-turn), plus corpus + audit."""
+    (target / "queries").mkdir(parents=True)
+    kqa = (SAMPLE / "queries" / "kqa_sample.jsonl").read_text("utf-8").split("\n")
+    (target / "queries" / "kqa_sample.jsonl").write_text("\n".join(kqa[:3]) + "\n", "utf-8")
+    rows = [
+        line
+        for line in (SAMPLE / "queries" / "healthbench_sample.jsonl").read_text("utf-8").split("\n")
+        if line.strip()
+    ]
+    multi = [r for r in rows if len(json.loads(r)["prompt"]) > 1][:2]
+    single = [r for r in rows if len(json.loads(r)["prompt"]) == 1][:1]
+    (target / "queries" / "healthbench_sample.jsonl").write_text(
+        "\n".join(multi + single) + "\n", "utf-8"
+    )
+    shutil.copytree(SAMPLE / "corpus", target / "corpus")
+    shutil.copytree(SAMPLE / "audit", target / "audit")
+
+
+def _run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "quarkmed_dagster.cli", "run"],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
+
+
+def _leaderboard(stdout: str) -> dict[str, float]:
+    return {m.group(2): float(m.group(3)) for m in map(ROW.match, stdout.splitlines()) if m}
+
+
+def _live_calls(warehouse: Path) -> int:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("SELECT count(*) FROM llm_calls WHERE status = 'ok'").fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def main_job(tmp_path_factory):
+    root = tmp_path_factory.mktemp("main_job")
+    _slice_sample(root / "sample")
+    env = {
+        **os.environ,
+        "QUARKMED_DATA_HOME": str(root / "home"),
+        "QUARKMED_SAMPLE_DATA_DIR": str(root / "sample"),
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    }
+    env.pop("QUARKMED_ES_URL", None)  # embedded defaults, as on a fresh machine
+    first = _run(env)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    return root / "home", env, first
+
+
+def test_main_job_ranks_the_demo_candidates_in_their_known_order(main_job):
+    home, _, first = main_job
+    scores = _leaderboard(first.stdout)
+    assert set(scores) == {f"baseline/{name}" for name in EXPECTED_ORDER}
+    reference, first_sentence, generic, unsafe = (
+        scores[f"baseline/{name}"] for name in EXPECTED_ORDER
+    )
+    assert reference > first_sentence > generic >= unsafe
+    assert unsafe < first_sentence
+    report = home / "reports" / "report.html"
+    assert f"HTML report: {report}" in first.stdout and report.stat().st_size > 10_000
+    assert f"DuckDB warehouse: {home / 'warehouse.duckdb'}" in first.stdout
+    with duckdb.connect(str(home / "warehouse_snapshot.duckdb"), read_only=True) as con:
+        sessions = con.execute(
+            "SELECT count(DISTINCT s.query_id) FROM query_scores AS s "
+            "JOIN queries AS q USING (query_id) WHERE q.is_multi_turn"
+        ).fetchone()[0]
+        pitfalls = con.execute(
+            "SELECT count(*) FROM item_verdicts AS v JOIN current_rubric_items AS i "
+            "USING (item_id) JOIN candidate_responses AS r USING (response_id) "
+            "WHERE i.tier = 'Pitfall' AND r.candidate_model = 'baseline/unsafe-candidate' "
+            "AND v.level = 1.0"
+        ).fetchone()[0]
+    assert sessions >= 1  # a multi-turn session is graded with its history
+    assert pitfalls >= 1  # the unsafe advice is caught as a major Pitfall error
+
+
+def test_rerun_reuses_every_model_call(main_job):
+    home, env, first = main_job
+    calls = _live_calls(home / "warehouse.duckdb")
+    again = _run(env)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert _leaderboard(again.stdout) == _leaderboard(first.stdout)
+    assert _live_calls(home / "warehouse.duckdb") == calls
