@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -43,6 +44,7 @@ class VectorCache:
         self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self._con: sqlite3.Connection | None = None
+        self._pid = os.getpid()
         self.path = Path(path) if path is not None else None
         self.hits_memory = self.hits_file = 0
         if self.path is not None:
@@ -56,7 +58,7 @@ class VectorCache:
             con.execute("PRAGMA synchronous=NORMAL")
             con.execute(_SCHEMA)
             con.commit()
-            self._con = con
+            self._con, self._pid = con, os.getpid()
         except (OSError, sqlite3.Error) as error:
             log.warning(
                 "embedding cache file %s unusable (%s); caching in memory only", path, error
@@ -110,15 +112,23 @@ class VectorCache:
         while len(self._memory) > self.max_entries:
             self._memory.popitem(last=False)
 
+    def _connection(self) -> sqlite3.Connection | None:
+        """The file connection; a forked child opens its own (SQLite forbids sharing)."""
+        if self._con is not None and self._pid != os.getpid() and self.path is not None:
+            self._con = None
+            self._open(self.path)
+        return self._con
+
     def _read_file(self, keys: list[str]) -> dict[str, np.ndarray]:
-        if self._con is None:
+        con = self._connection()
+        if con is None:
             return {}
         out: dict[str, np.ndarray] = {}
         try:
             for start in range(0, len(keys), _CHUNK):
                 chunk = keys[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
-                rows = self._con.execute(
+                rows = con.execute(
                     f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk
                 ).fetchall()
                 for key, blob in rows:
@@ -130,14 +140,15 @@ class VectorCache:
         return out
 
     def _write_file(self, rows: Mapping[str, np.ndarray]) -> None:
-        if self._con is None or not rows:
+        con = self._connection()
+        if con is None or not rows:
             return
         try:
-            self._con.executemany(
+            con.executemany(
                 "INSERT OR IGNORE INTO vectors VALUES (?, ?)",
                 [(key, vector.tobytes()) for key, vector in rows.items()],
             )
-            self._con.commit()
+            con.commit()
         except sqlite3.Error as error:
             self._give_up_file(error)
 
