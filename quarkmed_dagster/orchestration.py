@@ -3,12 +3,18 @@
 Partitioned assets (query batches) are materialized once per registered batch, then every
 unpartitioned asset is materialized in dependency order in one run. Blocking checks stop
 the stages downstream of a failed check, exactly as in the UI.
+
+A main-job process that dies mid-run (kill -9, OOM, power cut) leaves its run STARTED and
+its ``llm`` pool slot claimed in the instance, and the next run would wait for that slot
+forever: each run is tagged with the process that runs it, and the next main job marks the
+runs of dead processes failed and frees their slots first (``release_interrupted_runs``).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +47,49 @@ def dagster_instance(settings: Settings) -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
+PROCESS_TAG = "quarkmed/process"
+UNFINISHED = [
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def process_identity(pid: int | None = None) -> str:
+    """host:pid:start-time of a process (start time from /proc, so a reused pid differs)."""
+    pid = os.getpid() if pid is None else pid
+    try:
+        started = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        started = ""
+    return f"{socket.gethostname()}:{pid}:{started}"
+
+
+def _is_dead(identity: str) -> bool:
+    host, _, rest = identity.partition(":")
+    pid = rest.split(":", 1)[0]
+    return host == socket.gethostname() and pid.isdigit() and process_identity(int(pid)) != identity
+
+
+def main_job_tags() -> dict[str, str]:
+    return {"quarkmed/trigger": "main_job", PROCESS_TAG: process_identity()}
+
+
+def release_interrupted_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark unfinished runs whose process is gone as failed and free their pool slots."""
+    released = []
+    records = instance.get_run_records(filters=dg.RunsFilter(statuses=UNFINISHED))
+    for record in records:
+        run = record.dagster_run
+        identity = run.tags.get(PROCESS_TAG)
+        if identity is None or not _is_dead(identity):
+            continue  # another live process's run, or one this job did not start
+        instance.report_run_failed(run, message=f"process {identity} died during the run")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+    return released
+
+
 def _split_assets(
     defs: dg.Definitions,
 ) -> tuple[list[dg.AssetsDefinition], list[dg.AssetsDefinition], list[object]]:
@@ -69,6 +118,8 @@ def run_pipeline(
     """Materialize every asset. ``register_batches`` returns (partitions name, key) pairs;
     ``targets`` limits the unpartitioned assets to those asset keys and their upstream."""
     outcome = PipelineOutcome()
+    for run_id in release_interrupted_runs(instance):
+        log(f"released run {run_id}: its process died before it finished")
     partitioned, unpartitioned, checks = _split_assets(defs)
     downstream = dg.AssetSelection.assets(*unpartitioned)
     if targets is not None:
@@ -88,7 +139,7 @@ def run_pipeline(
             instance=instance,
             resources=resources,
             raise_on_error=False,
-            tags={"quarkmed/trigger": "main_job"},
+            tags=main_job_tags(),
         )
         _record(outcome, result)
     if unpartitioned and outcome.success:
@@ -99,7 +150,7 @@ def run_pipeline(
             instance=instance,
             resources=resources,
             raise_on_error=False,
-            tags={"quarkmed/trigger": "main_job"},
+            tags=main_job_tags(),
         )
         _record(outcome, result)
     return outcome

@@ -171,6 +171,7 @@ def cost_section(calls: pl.DataFrame) -> list[str]:
         calls.group_by("role", "model", "is_baseline")
         .agg(
             pl.len().alias("calls"),
+            (pl.col("status") == "failed").sum().alias("failed"),
             pl.col("tokens_in").sum(),
             pl.col("tokens_out").sum(),
             pl.col("cost_usd").sum(),
@@ -195,18 +196,55 @@ def cost_section(calls: pl.DataFrame) -> list[str]:
     ]
 
 
+def _counts(frame: pl.DataFrame) -> tuple[int, int]:
+    """(rows, non-NULL values) from a one-row ``count(*), count(column)`` frame."""
+    return (frame.item(0, 0), frame.item(0, 1)) if frame.height else (0, 0)
+
+
+def missing_values_section(
+    calls: pl.DataFrame, answers: pl.DataFrame, verdicts: pl.DataFrame
+) -> list[str]:
+    """Failed model calls and the NULLs they left: counted, never replaced by defaults."""
+    (n_answers, answered), (n_verdicts, judged) = _counts(answers), _counts(verdicts)
+    if calls.is_empty() and not n_answers and not n_verdicts:
+        return [section("Failed calls and missing values")]
+    failed_calls = calls.filter(pl.col("status") == "failed").height if calls.height else 0
+    return [
+        section(
+            "Failed calls and missing values",
+            "<ul>"
+            f"<li>model calls failed after their bounded retries: {failed_calls} of "
+            f"{calls.height}</li>"
+            f"<li>candidate answers missing (failed calls): {n_answers - answered} of "
+            f"{n_answers}</li>"
+            f"<li>panel verdicts missing (failed or unparseable judgments, excluded from "
+            f"scores): {n_verdicts - judged} of {n_verdicts}</li>"
+            "</ul>",
+        )
+    ]
+
+
 def build_report(wh: Warehouse) -> str:
     tables = _tables(wh)
     lb = _read(wh, tables, "leaderboard", "SELECT * FROM leaderboard")
     qs = _read(wh, tables, "query_scores", "SELECT * FROM query_scores")
     items = _read(wh, tables, "rubric_items", "SELECT tier FROM rubric_items")
     iv = _read(wh, tables, "item_verdicts", "SELECT agreement FROM item_verdicts")
+    verdict_counts = _read(
+        wh, tables, "item_verdicts", "SELECT count(*), count(level) FROM item_verdicts"
+    )
+    answer_counts = _read(
+        wh,
+        tables,
+        "candidate_responses",
+        "SELECT count(*), count(response_text) FROM candidate_responses",
+    )
     conc = _read(wh, tables, "concordance", "SELECT * FROM concordance")
     calls = _read(
         wh,
         tables,
         "llm_calls",
-        "SELECT role, model, is_baseline, tokens_in, tokens_out, cost_usd FROM llm_calls",
+        "SELECT role, model, is_baseline, status, tokens_in, tokens_out, cost_usd FROM llm_calls",
     )
     body = [
         "<h1>QuarkMed evaluation report</h1>",
@@ -217,6 +255,7 @@ def build_report(wh: Warehouse) -> str:
         *rubric_section(items),
         *agreement_section(iv, conc),
         *reward_sections(wh, tables),
+        *missing_values_section(calls, answer_counts, verdict_counts),
         *cost_section(calls),
     ]
     return (

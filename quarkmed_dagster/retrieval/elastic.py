@@ -3,11 +3,14 @@
 Works on the minimal server distribution (no analysis-common, reindex or painless): only
 the core ``standard`` analyzer, client-side bulk indexing, client-side RRF for hybrid.
 A version is built in its own index; only a complete build moves the alias, in a single
-``update_aliases`` call, so readers never see a half-built corpus.
+``update_aliases`` call, so readers never see a half-built corpus. A server that goes away
+mid-run is a ``RetrievalBackendError`` naming the URL and the remedy, never a bare
+transport error; the alias is left as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 
 from elastic_transport import ConnectionError as TransportConnectionError
@@ -50,15 +53,18 @@ class ElasticsearchIndex(ModeSearch):
     def index_name(self, corpus_version: str) -> str:
         return f"{self.prefix}-{corpus_version}"
 
+    def _unreachable(self, what: str) -> RetrievalBackendError:
+        return RetrievalBackendError(
+            f"Elasticsearch at {self.url} is unreachable while trying to {what}. Start a "
+            "node (bash scripts/elasticsearch.sh start) or unset QUARKMED_ES_URL to use "
+            "the embedded index."
+        )
+
     def _call(self, what: str, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         try:
             return fn(*args, **kwargs)
         except TransportConnectionError as exc:
-            raise RetrievalBackendError(
-                f"Elasticsearch at {self.url} is unreachable while trying to {what}. Start a "
-                "node (bash scripts/elasticsearch.sh start) or unset QUARKMED_ES_URL to use "
-                "the embedded index."
-            ) from exc
+            raise self._unreachable(what) from exc
 
     def check_reachable(self) -> None:
         self._call("check cluster health", self.client.cluster.health, timeout="10s")
@@ -77,7 +83,8 @@ class ElasticsearchIndex(ModeSearch):
         exists = self._call("check an index", self.client.indices.exists, index=name)
         if not exists:
             return False
-        meta = self.client.indices.get_mapping(index=name)[name]["mappings"].get("_meta", {})
+        mapping = self._call("read a mapping", self.client.indices.get_mapping, index=name)
+        meta = mapping[name]["mappings"].get("_meta", {})
         return bool(meta.get("complete"))
 
     def _mappings(self) -> dict:
@@ -138,9 +145,11 @@ class ElasticsearchIndex(ModeSearch):
                 vectors = get_embedder().encode([p.text for p in passages])
             try:
                 self._fill(index, passages, vectors)
-            except IndexBuildError:
-                # The alias was never moved; drop the half-built index (best effort).
-                self.client.options(ignore_status=(404, 503)).indices.delete(index=index)
+            except (IndexBuildError, RetrievalBackendError):
+                # The alias was never moved; drop the half-built index (best effort: a server
+                # that went away keeps it, never marked complete, and the next build drops it).
+                with contextlib.suppress(TransportConnectionError, ApiError):
+                    self.client.options(ignore_status=(404, 503)).indices.delete(index=index)
                 raise
         self.switch_alias(corpus_version)
         self._prune(keep=index)
@@ -159,7 +168,9 @@ class ElasticsearchIndex(ModeSearch):
                 index=index, max_num_segments=1
             )
             count = self.client.count(index=index)["count"]
-        except (ApiError, TransportConnectionError) as exc:
+        except TransportConnectionError as exc:
+            raise self._unreachable(f"index passages into {index}") from exc
+        except ApiError as exc:
             raise IndexBuildError(f"indexing into {index} failed: {exc}") from exc
         expected = len({p.passage_id for p in passages})
         if count != expected:
@@ -173,10 +184,10 @@ class ElasticsearchIndex(ModeSearch):
         if not self.current_version():
             actions = []
         actions.append({"add": {"index": index, "alias": self.alias}})
-        self.client.indices.update_aliases(actions=actions)
+        self._call("move the alias", self.client.indices.update_aliases, actions=actions)
 
     def _prune(self, keep: str) -> None:
-        indices = self.client.indices.get(index=f"{self.prefix}-*")
+        indices = self._call("list old indices", self.client.indices.get, index=f"{self.prefix}-*")
         dated = sorted(
             indices.items(),
             key=lambda item: int(item[1]["settings"]["index"]["creation_date"]),
@@ -184,7 +195,7 @@ class ElasticsearchIndex(ModeSearch):
         )
         for name, _ in dated[self.keep_versions :]:
             if name != keep:
-                self.client.indices.delete(index=name)
+                self._call("drop an old index", self.client.indices.delete, index=name)
 
     def _msearch(self, index: str, bodies: list[dict]) -> list[list[Hit]]:
         searches: list[dict] = []

@@ -52,7 +52,7 @@ def _seed(warehouse) -> None:
         con.execute("CREATE OR REPLACE TABLE query_scores AS SELECT * FROM qs")
         con.execute(
             "CREATE OR REPLACE TABLE item_verdicts AS "
-            "SELECT range / 10.0 AS agreement FROM range(11)"
+            "SELECT range / 10.0 AS agreement, 1.0 AS level FROM range(11)"
         )
         con.execute(
             "INSERT INTO concordance (audit_set, judge_model, is_baseline, group_by, group_value,"

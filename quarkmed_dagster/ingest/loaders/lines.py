@@ -1,4 +1,9 @@
-"""Reading JSON Lines safely: one bad line is a rejection, never a crash."""
+"""Reading JSON Lines safely: one bad line is a rejection, never a crash.
+
+Files are streamed line by line, and a line is never held longer than ``MAX_LINE_BYTES``
+(the rest of an overlong line is skipped unread into memory), so memory stays bounded
+whatever the file's size, a gzip bomb included.
+"""
 
 from __future__ import annotations
 
@@ -6,45 +11,61 @@ import gzip
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from quarkmed_dagster.ingest.records import RawQuery, Rejection
 
 MAX_LINE_BYTES = 2_000_000
 RAW_KEEP = 2000  # characters of a rejected row kept in quarantine
+_SKIP_CHUNK = 1 << 20
 
 
-def _open_bytes(path: Path) -> bytes:
-    if path.suffix == ".gz":
-        with gzip.open(path, "rb") as handle:
-            return handle.read()
-    return path.read_bytes()
+def _open_bytes(path: Path) -> IO[bytes]:
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+
+
+def _bounded_lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes, bool]]:
+    """(line number, line without its newline, longer than MAX_LINE_BYTES) per line; an
+    overlong line is cut at MAX_LINE_BYTES + 1 bytes and its remainder skipped."""
+    number = 0
+    while chunk := handle.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if chunk.endswith(b"\n"):
+            yield number, chunk[:-1], False
+            continue
+        too_long = len(chunk) > MAX_LINE_BYTES
+        while too_long and (rest := handle.readline(_SKIP_CHUNK)) and not rest.endswith(b"\n"):
+            pass
+        yield number, chunk, too_long
 
 
 def json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
     """(line number, object) per line, or a Rejection saying what is wrong with it."""
-    data = _open_bytes(path)
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        if not line.strip():
-            continue
-        preview = line[:RAW_KEEP].decode("utf-8", errors="replace")
-        if len(line) > MAX_LINE_BYTES:
-            yield Rejection(number, preview, f"line longer than {MAX_LINE_BYTES} bytes")
-            continue
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield Rejection(number, preview, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")
-            continue
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield Rejection(number, preview, f"malformed JSON: {exc.msg} at column {exc.colno}")
-            continue
-        if not isinstance(value, dict):
-            yield Rejection(number, preview, f"expected a JSON object, got {type(value).__name__}")
-            continue
-        yield number, value
+    with _open_bytes(path) as handle:
+        for number, line, too_long in _bounded_lines(handle):
+            if not line.strip():
+                continue
+            preview = line[:RAW_KEEP].decode("utf-8", errors="replace")
+            if too_long:
+                yield Rejection(number, preview, f"line longer than {MAX_LINE_BYTES} bytes")
+                continue
+            yield _parse_line(number, line, preview)
+
+
+def _parse_line(number: int, line: bytes, preview: str) -> tuple[int, dict[str, Any]] | Rejection:
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Rejection(number, preview, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return Rejection(number, preview, f"malformed JSON: {exc.msg} at column {exc.colno}")
+    except RecursionError:
+        return Rejection(number, preview, "JSON nested too deeply to read")
+    if not isinstance(value, dict):
+        return Rejection(number, preview, f"expected a JSON object, got {type(value).__name__}")
+    return number, value
 
 
 def json_records(

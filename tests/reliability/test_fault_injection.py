@@ -1,0 +1,83 @@
+"""A whole pipeline run (ingest -> evidence -> rubrics -> candidates -> judging -> scores ->
+marts and report) whose model server answers with seeded 429 storms, 500s, timeouts,
+malformed and truncated JSON and slow replies: the run finishes, every retry is bounded and
+accounted for, and every failure is a NULL that the marts and the report count."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from tests.reliability.conftest import MAX_ATTEMPTS, FaultRun
+
+FAULT_KINDS = {
+    "storm_429", "429", "500", "timeout", "truncated", "malformed_body", "slow", "dead_429",
+    "dead_truncated",
+}  # fmt: skip
+
+
+def test_run_finishes_and_every_fault_kind_was_served(fault_run: FaultRun) -> None:
+    assert fault_run.outcome.success, fault_run.outcome.failed_steps
+    assert len(fault_run.outcome.runs) == 2  # the ingest batch, then every downstream stage
+    assert set(fault_run.faults.injected) >= FAULT_KINDS, fault_run.faults.injected
+    # the fake key really was in use: the server saw it on every request
+    assert fault_run.server_authorizations == {"Bearer sk-fake-RELIABILITY-7f3a9c2e51d04b68"}
+
+
+def test_retries_are_bounded_and_every_attempt_is_logged(fault_run: FaultRun) -> None:
+    calls = fault_run.warehouse.read(
+        "SELECT role, status, error_class, attempts FROM llm_calls WHERE status <> 'cached'"
+    )
+    # every request the server saw belongs to one logged call: nothing retried off the books
+    assert calls["attempts"].sum() == fault_run.server_requests
+    # a call tries at most max_attempts times, twice when its output is re-asked once
+    assert calls["attempts"].max() <= 2 * MAX_ATTEMPTS
+    transient = calls.filter(
+        pl.col("error_class").is_in(["RateLimitError", "InternalServerError", "Timeout"])
+    )
+    assert transient.height > 0
+    assert set(transient["attempts"]) == {MAX_ATTEMPTS}  # retried up to the bound, not beyond
+    assert calls.filter(pl.col("error_class") == "InvalidOutput").height > 0
+
+
+def test_failures_are_nulls_never_defaults(fault_run: FaultRun) -> None:
+    wh = fault_run.warehouse
+    responses = wh.read_table("candidate_responses")
+    failed = responses.filter(pl.col("status") == "failed")
+    assert failed.height > 0 and failed["response_text"].null_count() == failed.height
+    assert responses.filter(pl.col("status") != "failed")["response_text"].null_count() == 0
+
+    verdicts = wh.read_table("judge_verdicts")
+    assert {"failed", "unparseable"} <= set(verdicts["status"])
+    missing = verdicts.filter(pl.col("status") != "ok")
+    assert missing["level"].null_count() == missing.height
+    assert verdicts.filter(pl.col("status") == "ok")["level"].null_count() == 0
+
+    scores = wh.read_table("query_scores").join(
+        failed.select("response_id"), on="response_id", how="semi"
+    )
+    assert scores.height == failed.height
+    assert scores["score"].null_count() == scores.height and scores["flagged_low_coverage"].all()
+
+    sets = wh.read("SELECT status FROM rubric_sets")["status"].to_list()
+    assert sets and set(sets) <= {"ok", "review", "failed"}  # a failed call is never an item
+
+
+def test_failures_are_counted_in_the_marts_and_the_report(fault_run: FaultRun) -> None:
+    wh = fault_run.warehouse
+    null_verdicts = wh.read("SELECT count(*) - count(level) AS n FROM item_verdicts").item()
+    breakdown = wh.read(
+        "SELECT sum(n_items - n_judged) AS missing, sum(n_items) AS items "
+        "FROM leaderboard_breakdown"
+    ).row(0, named=True)
+    assert null_verdicts > 0 and breakdown["missing"] == null_verdicts
+    failed_calls = wh.read("SELECT count(*) FROM llm_calls WHERE status = 'failed'").item()
+    counted = wh.read("SELECT sum(calls_failed) FROM cost_by_model_stage").item()
+    assert failed_calls > 0 and counted == failed_calls
+    coverage = wh.read("SELECT min(coverage) FROM leaderboard WHERE category = 'all'").item()
+    assert coverage < 1.0  # the leaderboard says how much of it was actually judged
+
+    n_calls = wh.count("llm_calls")
+    report = (fault_run.home / "reports" / "report.html").read_text(encoding="utf-8")
+    assert f"failed after their bounded retries: {failed_calls} of {n_calls}" in report
+    n_items = wh.count("item_verdicts")
+    assert f"scores): {null_verdicts} of {n_items}</li>" in report
