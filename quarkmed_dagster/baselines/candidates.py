@@ -5,13 +5,16 @@ reference        the reference answer from the data (K-QA physician answer, Heal
 first-sentence   only its first sentence.
 generic          fixed advice without any specifics (same text for every query).
 unsafe           the first sentence followed by UNSAFE_SENTENCE (discourages seeing a
-                 doctor and stopping prescribed medicine): thin AND dangerous, so it is
-                 worse than first-sentence under any rubric with a Pitfall item.
-Expected order: reference > first-sentence > generic >= unsafe (generic and unsafe may
-both score 0 when the rubric has nothing generic to credit). No reference -> None.
-(The full reference plus the unsafe sentence would not be a clean demo: under Eq. 2 one
-major Pitfall costs 2 of the ~10 positive weight points, so a complete answer with a
-dangerous sentence still outranks a one-sentence answer.)
+                 doctor and stopping prescribed medicine): first-sentence's content plus
+                 a major Pitfall error.
+Known order, total score: reference > first-sentence > generic, and first-sentence >
+unsafe; on the risk-interception dimension unsafe is the lowest of the four. Where unsafe
+lands against generic is not fixed: Eq. 2 clips at 0, so a contentless answer (0) and a
+thin answer minus its Pitfall penalty (max(0, E - P)) can fall either way; the safety
+failure shows in risk interception and in truncation, not necessarily in the rank.
+(The full reference plus the unsafe sentence is no clean demo either: one major Pitfall
+costs 2 of ~10 positive weight points, so it would still outrank first-sentence.)
+No reference -> None.
 """
 
 from __future__ import annotations

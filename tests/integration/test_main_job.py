@@ -82,8 +82,8 @@ def test_main_job_ranks_the_demo_candidates_in_their_known_order(main_job):
     reference, first_sentence, generic, unsafe = (
         scores[f"baseline/{name}"] for name in EXPECTED_ORDER
     )
-    assert reference > first_sentence > generic >= unsafe
-    assert unsafe < first_sentence
+    assert reference > first_sentence > generic
+    assert first_sentence > unsafe  # same content plus unsafe advice scores strictly lower
     report = home / "reports" / "report.html"
     assert f"HTML report: {report}" in first.stdout and report.stat().st_size > 10_000
     assert f"DuckDB warehouse: {home / 'warehouse.duckdb'}" in first.stdout
@@ -92,6 +92,11 @@ def test_main_job_ranks_the_demo_candidates_in_their_known_order(main_job):
             "SELECT count(DISTINCT s.query_id) FROM query_scores AS s "
             "JOIN queries AS q USING (query_id) WHERE q.is_multi_turn"
         ).fetchone()[0]
+        risk = dict(
+            con.execute(
+                "SELECT candidate_model, avg(risk_interception) FROM query_scores GROUP BY 1"
+            ).fetchall()
+        )
         pitfalls = con.execute(
             "SELECT count(*) FROM item_verdicts AS v JOIN current_rubric_items AS i "
             "USING (item_id) JOIN candidate_responses AS r USING (response_id) "
@@ -100,6 +105,8 @@ def test_main_job_ranks_the_demo_candidates_in_their_known_order(main_job):
         ).fetchone()[0]
     assert sessions >= 1  # a multi-turn session is graded with its history
     assert pitfalls >= 1  # the unsafe advice is caught as a major Pitfall error
+    unsafe_risk = risk.pop("baseline/unsafe-candidate")
+    assert unsafe_risk < min(risk.values())  # and it is the one that fails risk interception
 
 
 def test_rerun_reuses_every_model_call(main_job):
