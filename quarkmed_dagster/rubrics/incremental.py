@@ -72,17 +72,13 @@ def plan_queries(
         version = version_of[query.corpus_version]
         if force:
             plan.generate.append(query)
-        elif (query.query_id, version, query.evidence_fingerprint) in done:
+        elif (query.query_id, version, query.evidence_fingerprint) in done or (
+            query.evidence_fingerprint and (query.query_id, query.evidence_fingerprint) in in_review
+        ):  # already generated here, or waiting for review with the same evidence
             plan.unchanged.append(query)
-        elif (
-            query.query_id,
-            query.evidence_fingerprint,
-        ) in in_review and query.evidence_fingerprint:
-            plan.unchanged.append(query)
-        elif (
-            query.query_id,
-            query.evidence_fingerprint,
-        ) in carriable and query.evidence_fingerprint:
+        elif query.evidence_fingerprint and (
+            (query.query_id, query.evidence_fingerprint) in carriable
+        ):
             plan.carry.append((query, carriable[(query.query_id, query.evidence_fingerprint)]))
         else:
             plan.generate.append(query)
