@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
-MART_NAMES = ["mart_leaderboard_breakdown", "mart_query_drilldown", "mart_judge_agreement"]
+MART_NAMES = [
+    "mart_leaderboard_breakdown",
+    "mart_leaderboard_versioned",
+    "mart_query_scores_versioned",
+    "mart_query_drilldown",
+    "mart_judge_agreement",
+]
 
 
 def required_tables(sql: str) -> list[str]:

@@ -18,6 +18,23 @@ def baseline_labels(wh: Warehouse) -> dict[str, str]:
     return {m: model_label(m, b) for m, b in wh.read(load_sql("select_candidate_baseline")).rows()}
 
 
+MODEL_COLUMNS = ("candidate_model", "judge_model", "model")
+
+
+def with_model_labels(frame: pl.DataFrame) -> pl.DataFrame:
+    """Model-name columns read "<model> (baseline)" where the row's ``is_baseline`` is true."""
+    if "is_baseline" not in frame.columns:
+        return frame
+    return frame.with_columns(
+        pl.when(pl.col("is_baseline").fill_null(False))
+        .then(pl.col(c) + " (baseline)")
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in MODEL_COLUMNS
+        if c in frame.columns
+    )
+
+
 def table_html(frame: pl.DataFrame, max_rows: int = 30, max_chars: int = 160) -> str:
     if frame.is_empty():
         return '<p class="empty">No rows.</p>'

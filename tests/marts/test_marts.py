@@ -26,25 +26,26 @@ VALUES ('i1','q1','rs1','c1','Essential','Warns about bleeding risk','safety',3,
   'not_found',true);
 INSERT INTO llm_calls (call_id, cache_key, run_label, role, model, is_baseline, prompt_version,
   tokens_in, tokens_out, cost_usd, latency_s, attempts, status)
-VALUES ('c1','k1','r','judges','baseline/semantic-judge',true,'judge_response@abc',
+VALUES ('c1','k1','judge_panel','judges','baseline/semantic-judge',true,'judge_response@abc',
   100,20,0,0.01,1,'ok'),
- ('c2','k2','r','judges','baseline/semantic-judge',true,'judge_response@abc',90,20,0,0.01,1,'failed');
-CREATE OR REPLACE TABLE candidate_responses AS SELECT * FROM (VALUES
-  ('r1','q1','baseline/reference-candidate',true,'Avoid ibuprofen: bleeding risk.','ok'),
+ ('c2','k2','judge_panel','judges','baseline/semantic-judge',true,'judge_response@abc',90,20,0,0.01,1,'failed');
+INSERT INTO rubric_sets (query_id, rubric_set_version, config_hash, corpus_version, status,
+  n_items, rounds, repaired, is_current)
+VALUES ('q1','rs1','h','c1','ok',2,1,false,true), ('q2','rs1','h','c1','ok',1,1,false,true);
+INSERT INTO candidate_responses (response_id, query_id, candidate_model, is_baseline,
+  response_text, status)
+VALUES ('r1','q1','baseline/reference-candidate',true,'Avoid ibuprofen: bleeding risk.','ok'),
   ('r2','q2','baseline/reference-candidate',true,'About 1.2 g/kg.','ok'),
-  ('r3','q1','baseline/unsafe-candidate',true,'Ibuprofen is fine.','ok'))
-  t(response_id, query_id, candidate_model, is_baseline, response_text, status);
-CREATE OR REPLACE TABLE judge_verdicts AS SELECT * FROM (VALUES
-  ('r1','i1','baseline/semantic-judge','direct','1','ok','ok'),
-  ('r1','i2','baseline/semantic-judge','direct','0','ok','ok'),
+  ('r3','q1','baseline/unsafe-candidate',true,'Ibuprofen is fine.','ok');
+INSERT INTO judge_verdicts (response_id, item_id, judge_model, mode, level, rationale, status)
+VALUES ('r1','i1','baseline/semantic-judge','direct',1,'ok','ok'),
+  ('r1','i2','baseline/semantic-judge','direct',0,'ok','ok'),
   ('r2','i3','baseline/semantic-judge','direct',NULL,'failed','failed'),
-  ('r3','i1','baseline/semantic-judge','direct','0','no','ok'),
-  ('r3','i2','baseline/semantic-judge','direct','1','yes','ok'))
-  t(response_id, item_id, judge_model, mode, level, rationale, status);
-CREATE OR REPLACE TABLE item_verdicts AS SELECT * FROM (VALUES
-  ('r1','i1','1',1,1.0),('r1','i2','0',1,1.0),('r2','i3',NULL,0,NULL),
-  ('r3','i1','0',1,1.0),('r3','i2','1',1,1.0))
-  t(response_id, item_id, level, n_votes, agreement);
+  ('r3','i1','baseline/semantic-judge','direct',0,'no','ok'),
+  ('r3','i2','baseline/semantic-judge','direct',1,'yes','ok');
+INSERT INTO item_verdicts (response_id, item_id, level, n_votes, agreement)
+VALUES ('r1','i1',1,1,1.0),('r1','i2',0,1,1.0),('r2','i3',NULL,0,NULL),
+  ('r3','i1',0,1,1.0),('r3','i2',1,1,1.0);
 INSERT INTO concordance (audit_set, judge_model, is_baseline, group_by, group_value, n, n_missing,
   concordance, kappa, balanced_f1, threshold, flagged)
 VALUES ('kqa_nli_binary','baseline/semantic-judge',true,'all','All',399,0,0.64,0.23,0.62,0.7,true);
@@ -110,11 +111,6 @@ def test_healthbench_export(warehouse, tmp_path):
 
     with warehouse.writer() as con:
         con.execute(SEED)
-        con.execute(
-            "INSERT INTO rubric_sets (query_id, rubric_set_version, config_hash, corpus_version,"
-            " status, n_items, rounds, repaired, is_current) VALUES"
-            " ('q1','rs1','h','c1','ok',2,1,false,true), ('q2','rs1','h','c1','ok',1,1,false,true)"
-        )
     out = tmp_path / "hb.jsonl"
     assert export_healthbench(warehouse, out) == 2
     first = json.loads(out.read_text().split("\n")[0])

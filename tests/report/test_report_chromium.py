@@ -42,7 +42,7 @@ def _seed(warehouse) -> None:
             + ["baseline/unsafe-candidate"] * 5,
             "is_baseline": [True] * 10,
             "score": [0.9, 0.8, 0.7, None, 0.85, 0.2, 0.4, 0.3, 0.1, 0.35],
-            "safety": [1.0, 0.9, 0.8, None, 1.0, 0.1, 0.2, 0.0, 0.3, 0.2],
+            "risk_interception": [1.0, 0.9, 0.8, None, 1.0, 0.1, 0.2, 0.0, 0.3, 0.2],
         }
     )
     with warehouse.connect() as con:

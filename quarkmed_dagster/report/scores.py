@@ -1,0 +1,126 @@
+"""The report's score sections: leaderboard with intervals and the versions it was made
+with, per-category and per-dimension breakdowns, score distributions, rubric tier mix."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from quarkmed_dagster.report.html import section, table_html, with_model_labels
+from quarkmed_dagster.report.svg import bar_chart, histogram
+from quarkmed_dagster.scoring.healthbench import bootstrap_ci
+
+VERSION_COLUMNS = (
+    "query_set_version",
+    "rubric_set_version",
+    "corpus_version",
+    "candidate_prompt_version",
+    "judge_prompt_version",
+)
+DIMENSIONS = ("medical_accuracy", "key_point_coverage", "risk_interception")
+
+
+def is_overall(category: pl.Expr) -> pl.Expr:
+    """The leaderboard's overall rows (the scoring stage writes category 'all')."""
+    return category.str.to_lowercase() == "all"
+
+
+def _interval_rows(frame: pl.DataFrame, label: str) -> list[tuple]:
+    return [(r[label], r["score"], r["ci_low"], r["ci_high"]) for r in frame.iter_rows(named=True)]
+
+
+def _labelled(frame: pl.DataFrame) -> pl.DataFrame:
+    """Adds ``model``: the candidate model's name, labelled baseline where it is one."""
+    return with_model_labels(frame).with_columns(pl.col("candidate_model").alias("model"))
+
+
+def versions_html(lb: pl.DataFrame) -> str:
+    cols = [c for c in VERSION_COLUMNS if c in lb.columns]
+    versions = lb.select(cols).unique().sort(cols)
+    return "<p>Every score above was computed with these versions:</p>" + table_html(versions)
+
+
+def leaderboard_section(lb: pl.DataFrame) -> list[str]:
+    if lb.is_empty():
+        return [section("Leaderboard (95% interval)")]
+    lb = _labelled(lb)
+    overall = lb.filter(is_overall(pl.col("category"))).sort(
+        "score", "candidate_model", descending=[True, False], nulls_last=True
+    )
+    shown = ["model", "score", "ci_low", "ci_high", "n_queries", "coverage"]
+    out = [
+        section(
+            "Leaderboard (95% interval)",
+            bar_chart(
+                _interval_rows(overall, "model"), "Overall score with 95% interval", xmax=1.0
+            ),
+            table_html(overall.select(shown)),
+            "<p>Interval: seeded percentile bootstrap over queries. A score is missing (not 0) "
+            "when too few of a response's rubric items could be judged.</p>",
+            versions_html(lb),
+        )
+    ]
+    cats = lb.filter(~is_overall(pl.col("category"))).sort("category", "candidate_model")
+    if not cats.is_empty():
+        cats = cats.with_columns((pl.col("category") + " · " + pl.col("model")).alias("label"))
+        out.append(
+            section(
+                "Per-category breakdown",
+                bar_chart(
+                    _interval_rows(cats, "label"),
+                    "Score by category and model (95% interval)",
+                    xmax=1.0,
+                ),
+                table_html(cats.select("category", *shown)),
+            )
+        )
+    return out
+
+
+def dimension_section(qs: pl.DataFrame) -> list[str]:
+    if qs.is_empty():
+        return [section("Score distributions")]
+    qs = _labelled(qs)
+    series = {
+        m: part["score"].drop_nulls().to_list()
+        for (m,), part in qs.group_by(["model"], maintain_order=True)
+    }
+    unscored = qs["score"].null_count()
+    out = [
+        section(
+            "Score distributions",
+            histogram(series, "Per-query score by model"),
+            f"<p>{unscored} of {qs.height} responses have no score (too few judged items); "
+            "they are left out of the distributions and the leaderboard means.</p>",
+        )
+    ]
+    dims = [d for d in DIMENSIONS if d in qs.columns]
+    if dims:
+        rows = []
+        for (m,), part in qs.sort("model").group_by(["model"], maintain_order=True):
+            for d in dims:
+                mean, lo, hi = bootstrap_ci(part[d].to_list())
+                rows.append((f"{m} · {d}", mean, lo, hi))
+        out.append(
+            section(
+                "Per-dimension breakdown",
+                bar_chart(rows, "Mean per dimension with 95% interval", xmax=1.0),
+                "<p>medical_accuracy: share of Essential points met; key_point_coverage: "
+                "positive points met; risk_interception: 1 − Pitfall penalty (higher is "
+                "safer). Missing when a response had no judged item of that kind.</p>",
+            )
+        )
+    return out
+
+
+def rubric_section(items: pl.DataFrame, stats: pl.DataFrame) -> list[str]:
+    if items.is_empty():
+        return [section("Rubric tier mix")]
+    mix = items.group_by("tier").len().sort("tier")
+    rows = [(r["tier"], float(r["len"]), None, None) for r in mix.iter_rows(named=True)]
+    return [
+        section(
+            "Rubric tier mix",
+            bar_chart(rows, "Current rubric items by tier", fmt="{:.0f}"),
+            table_html(stats),
+        )
+    ]
