@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -71,26 +72,41 @@ def _cached_calls(home: Path) -> int:
         con.close()
 
 
-def _kill_midway(env: dict[str, str], home: Path, server: LocalLLMServer, after: int) -> int:
-    """Start the stages in a process, SIGKILL it once the server got ``after`` requests."""
-    log = home / "logs" / "killed_run.out"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.reliability.pipeline", *ONLY],
-            cwd=PROJECT_ROOT,
-            env={**os.environ, **env, "DAGSTER_HOME": str(home / "dagster")},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+class KilledRun:
+    """The stages in their own process, SIGKILLed by a watcher thread as soon as the model
+    server has received ``after`` requests; the test meanwhile does other work."""
+
+    def __init__(self, env: dict[str, str], home: Path, server: LocalLLMServer, after: int):
+        self.log = home / "logs" / "killed_run.out"
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tests.reliability.pipeline", *ONLY],
+                cwd=PROJECT_ROOT,
+                env={**os.environ, **env, "DAGSTER_HOME": str(home / "dagster")},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self.server, self.after, self.received = server, after, -1
+        self.watcher = threading.Thread(target=self._kill_when_due, daemon=True)
+        self.watcher.start()
+
+    def _kill_when_due(self) -> None:
         deadline = time.monotonic() + 300
-        while len(server.requests) < after and process.poll() is None:
-            assert time.monotonic() < deadline, "the killed run never reached its model calls"
-            time.sleep(0.01)
-        os.kill(process.pid, signal.SIGKILL)
-        returncode = process.wait(timeout=60)
-    assert returncode == -signal.SIGKILL, log.read_text(errors="replace")[-3000:]
-    return len(server.requests)
+        while len(self.server.requests) < self.after and self.process.poll() is None:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.005)
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.received = len(self.server.requests)
+
+    def wait(self) -> int:
+        """Requests the server had received when the process was killed."""
+        self.watcher.join(timeout=320)
+        returncode = self.process.wait(timeout=60)
+        assert returncode == -signal.SIGKILL, self.log.read_text(errors="replace")[-3000:]
+        assert self.received >= self.after, "killed before reaching its model calls"
+        return self.received
 
 
 def _table(store: Warehouse, table: str) -> pl.DataFrame:
@@ -100,28 +116,32 @@ def _table(store: Warehouse, table: str) -> pl.DataFrame:
 
 def test_kill_9_mid_materialization_then_rerun(fault_run: FaultRun, tmp_path: Path) -> None:
     seed = _seed(fault_run, tmp_path / "seed")
-    models = tmp_path / "models.yaml"
-    with LocalLLMServer(with_delay(answer, 0.15)) as server:
-        pipeline.write_models_config(models, server.url, concurrency=2, timeout_s=10)
+    n_queries = Warehouse(seed).count("queries")
+    slow_answers = with_delay(answer, 0.15)
+    with LocalLLMServer(answer) as fast, LocalLLMServer(slow_answers) as slow:
 
-        def env(home: Path) -> dict[str, str]:
+        def env(home: Path, server: LocalLLMServer) -> dict[str, str]:
+            models = pipeline.write_models_config(
+                home.parent / f"models-{home.name}.yaml", server.url, concurrency=2, timeout_s=30
+            )
             return pipeline.environment(home, fault_run.sample, models, FAKE_KEY)
 
-        reference = _home(seed, tmp_path / "reference")
-        _run_in_process(env(reference), reference)
-        total_calls = len(server.requests)  # each distinct call once: no faults, no retries
-
-        server.script(with_delay(answer, 0.15))
         crashed = _home(seed, tmp_path / "crashed")
-        received = _kill_midway(env(crashed), crashed, server, after=total_calls // 2)
+        # killed in judge_panel: every candidate call made, two judge calls in flight
+        killed = KilledRun(env(crashed, slow), crashed, slow, after=n_queries * 2 + 2)
+        reference = _home(seed, tmp_path / "reference")  # uninterrupted, while it starts
+        _run_in_process(env(reference, fast), reference)
+        total_calls = len(fast.requests)  # each distinct call once: no faults, no retries
+
+        received = killed.wait()
         finished = _cached_calls(crashed)
         assert 0 < finished < total_calls and received < total_calls  # killed mid-way
 
-        server.script(with_delay(answer, 0.15))
-        _run_in_process(env(crashed), crashed)
+        slow.script(slow_answers)
+        _run_in_process(env(crashed, slow), crashed)
         # every call that finished before the kill comes from the cache; each other call is
         # made exactly once
-        assert len(server.requests) == total_calls - finished
+        assert len(slow.requests) == total_calls - finished
         assert _cached_calls(crashed) == total_calls
 
     store = Warehouse(crashed / "warehouse.duckdb")

@@ -16,7 +16,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MB = 1 << 20
 LONG_LINE = 5 * MB // 2  # above the 2,000,000-byte line limit
-GROWTH_LIMIT_MB = 64  # reading everything into memory would take 2x the file sizes (>700 MB)
+GROWTH_LIMIT_MB = 64  # reading whole files into memory takes 2x their size (over 300 MB here)
 
 
 def _good(text: str) -> bytes:
@@ -33,7 +33,7 @@ GOOD = [_good("Is ibuprofen safe with lisinopril?"), _good("How much water shoul
 def _write_inputs(folder: Path) -> list[Path]:
     files = {
         "warmup.jsonl": GOOD,
-        "very_large.jsonl": [GOOD[0], *[_message_line(LONG_LINE)] * 64, GOOD[1]],  # 160 MB
+        "very_large.jsonl": [GOOD[0], *[_message_line(LONG_LINE)] * 40, GOOD[1]],  # 100 MB
         "huge_messages.jsonl": [GOOD[0], _message_line(1_500_000), GOOD[1]],
         "deeply_nested.jsonl": [
             GOOD[0],
@@ -48,7 +48,7 @@ def _write_inputs(folder: Path) -> list[Path]:
     with gzip.open(folder / "bomb.jsonl.gz", "wb", compresslevel=1) as bomb:
         bomb.write(GOOD[0])
         zeros = b"0" * MB
-        for _ in range(256):  # one 256 MB line from a ~1 MB file
+        for _ in range(160):  # one 160 MB line from a file of under 1 MB
             bomb.write(zeros)
         bomb.write(b"\n" + GOOD[1])
     (folder / "garbage.parquet").write_bytes(random.Random(1).randbytes(MB // 8))
@@ -71,7 +71,7 @@ def test_abusive_files_are_quarantined_with_bounded_memory(tmp_path: Path) -> No
 
     line_limit = "line longer than 2000000 bytes"
     assert files["very_large.jsonl"]["reasons"] == [line_limit]
-    assert files["very_large.jsonl"]["quarantined"] == 64
+    assert files["very_large.jsonl"]["quarantined"] == 40
     assert files["bomb.jsonl.gz"]["reasons"] == [line_limit]
     assert files["huge_messages.jsonl"]["reasons"] == [
         "message 1 is 1,500,000 characters long (limit 20,000)"

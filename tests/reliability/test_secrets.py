@@ -23,6 +23,5 @@ def test_no_trace_of_the_api_key_anywhere(fault_run: FaultRun) -> None:
         assert path.exists(), f"{path} missing: the scan would prove nothing"
     assert fault_run.log_file.stat().st_size > 0
     assert fault_run.warehouse.count("llm_calls") > 0
-    assert scan_for_secret([fault_run.root], FAKE_KEY) == []
-    # nor a partly masked copy (a masked prefix with the rest of the key in clear)
+    # the key's distinctive tail: finds the whole key and a copy with a masked prefix
     assert scan_for_secret([fault_run.root], FAKE_KEY[-16:]) == []
