@@ -1,9 +1,15 @@
 """Declarative automation: when knowledge or queries change, downstream stages follow.
 
 Every unpartitioned asset that has upstream dependencies updates after its dependencies
-update, but never past a failed blocking check upstream, and never while an upstream run
-is still in progress. Per-query incrementality inside each asset (evidence fingerprints,
-the call cache) keeps such refreshes proportional to what changed.
+update, but never past a blocking check upstream that failed with ERROR severity (or has
+not run on the latest materialization), and never while an upstream run is still in
+progress. A blocking check that failed with WARN severity does not stop a run, so it does
+not stop automation either (Dagster's ``all_deps_blocking_checks_passed`` would: one warning
+anywhere upstream would halt every refresh). Per-query incrementality inside each asset
+(evidence fingerprints, the call cache) keeps such refreshes proportional to what changed.
+
+The warning test reads check severities, which Dagster's built-in conditions cannot: the
+automation sensor therefore evaluates on the user code server.
 """
 
 from __future__ import annotations
@@ -12,9 +18,42 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-KNOWLEDGE_AUTOMATION = (
-    dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
-).with_label("eager_when_upstream_checks_pass")
+
+class FailedWithWarningOnly(dg.AutomationCondition[dg.AssetCheckKey]):
+    """True for a check whose latest evaluation failed with WARN severity."""
+
+    @property
+    def name(self) -> str:
+        return "failed_with_warning_only"
+
+    def evaluate(self, context: dg.AutomationContext) -> dg.AutomationResult:
+        if context.candidate_subset.is_empty:
+            return dg.AutomationResult(context, context.get_empty_subset())
+        storage = context.asset_graph_view.instance.event_log_storage
+        record = storage.get_latest_asset_check_execution_by_key([context.key]).get(context.key)
+        evaluation = record.evaluation if record is not None else None
+        warning = (
+            evaluation is not None
+            and not evaluation.passed
+            and evaluation.severity == dg.AssetCheckSeverity.WARN
+        )
+        return dg.AutomationResult(
+            context, context.candidate_subset if warning else context.get_empty_subset()
+        )
+
+
+NO_UPSTREAM_CHECK_IN_ERROR = dg.AutomationCondition.all_deps_match(
+    dg.AutomationCondition.all_checks_match(
+        dg.AutomationCondition.check_passed()
+        | (dg.AutomationCondition.check_failed() & FailedWithWarningOnly())
+        | dg.AutomationCondition.will_be_requested(),
+        blocking_only=True,
+    ).with_label("blocking_checks_passed_or_warned")
+).with_label("no_upstream_blocking_check_in_error")
+
+KNOWLEDGE_AUTOMATION = (dg.AutomationCondition.eager() & NO_UPSTREAM_CHECK_IN_ERROR).with_label(
+    "eager_when_upstream_checks_pass"
+)
 
 
 def _with_condition(spec: dg.AssetSpec) -> dg.AssetSpec:
@@ -35,5 +74,6 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     target=dg.AssetSelection.all(),
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
+    use_user_code_server=True,  # FailedWithWarningOnly is Python, not a serialisable built-in
     description="Evaluates the automation conditions: downstream stages follow upstream changes.",
 )

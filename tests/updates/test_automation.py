@@ -113,3 +113,37 @@ def test_automation_never_runs_evidence_past_a_failed_corpus_check(data_home, tm
     assert all(c.passed for c in good.get_asset_check_evaluations())
     requested, cursor = _requested(defs, instance, cursor)
     assert requested == 1  # a corpus that passes its checks flows on
+
+
+@pytest.mark.parametrize(
+    ("severity", "follows"),
+    [(dg.AssetCheckSeverity.WARN, True), (dg.AssetCheckSeverity.ERROR, False)],
+    ids=["warning", "error"],
+)
+def test_a_warning_lets_automation_go_on_an_error_stops_it(tmp_path, severity, follows):
+    """As in a run: a blocking check that fails with WARN severity does not block."""
+    verdict = tmp_path / "verdict.txt"
+    verdict.write_text("pass")
+
+    @dg.asset(group_name="t")
+    def evidence() -> None: ...
+
+    @dg.asset_check(asset=evidence, blocking=True)
+    def evidence_valid() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=verdict.read_text() == "pass", severity=severity)
+
+    @dg.asset(deps=[evidence], group_name="t")
+    def rubrics() -> None: ...
+
+    defs = dg.Definitions(
+        assets=with_default_automation([evidence, rubrics]), asset_checks=[evidence_valid]
+    )
+    instance = dg.DagsterInstance.ephemeral()
+    everything = [evidence, rubrics, evidence_valid]
+    assert dg.materialize(everything, instance=instance).success
+    cursor = dg.evaluate_automation_conditions(defs=defs, instance=instance).cursor
+    verdict.write_text("fail")
+    run = dg.materialize(everything, selection=[evidence], instance=instance, raise_on_error=False)
+    assert run.success == follows  # an ERROR failure of a blocking check fails the run itself
+    result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+    assert result.get_num_requested(dg.AssetKey("rubrics")) == int(follows)
