@@ -123,7 +123,8 @@ def run_pipeline(
     partitioned, unpartitioned, checks = _split_assets(defs)
     downstream = dg.AssetSelection.assets(*unpartitioned)
     if targets is not None:
-        downstream = downstream & dg.AssetSelection.assets(*targets).upstream()
+        upstream = dg.AssetSelection.assets(*targets).upstream()
+        downstream = (downstream & upstream).required_multi_asset_neighbors()
     everything = [*partitioned, *unpartitioned, *checks]
     resources = dict(defs.resources or {})
     for partitions_name, key in register_batches():

@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import polars as pl
 
 from quarkmed_dagster.retrieval.documents import medquad_documents, read_jsonl
@@ -28,11 +29,16 @@ REVISION = (
     "Revised 2026 guidance on {focus}: every patient should first see a specialist, who "
     "confirms the diagnosis with a blood test before any treatment starts. "
 )
-# The stages a corpus change flows through (candidate answers depend on queries only).
-CHANGE_CHAIN = frozenset(
-    {"query_evidence", "candidate_answers", "knowledge_points", "query_rubrics",
-     "judge_verdicts", "item_verdicts", "query_scores"}
-)  # fmt: skip
+
+
+def change_chain(defs: dg.Definitions) -> frozenset[str]:
+    """The assets a corpus change flows through: from the evidence to the scores."""
+    selection = (
+        dg.AssetSelection.assets("query_evidence").downstream()
+        & dg.AssetSelection.assets("query_scores").upstream()
+    ).required_multi_asset_neighbors()
+    keys = selection.resolve(defs.get_repository_def().asset_graph)
+    return frozenset(key.to_user_string() for key in keys)
 
 
 def medquad_records(n: int) -> list[dict]:

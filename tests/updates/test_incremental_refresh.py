@@ -26,7 +26,7 @@ from quarkmed_dagster.rubrics.stage import models_from_roles, run_rubric_stage
 from quarkmed_dagster.settings import get_settings
 from quarkmed_dagster.warehouse import Warehouse
 from tests.updates.knowledge import (
-    CHANGE_CHAIN,
+    change_chain,
     change_share,
     changed_fingerprints,
     live_calls,
@@ -138,6 +138,7 @@ def test_one_percent_corpus_change_redoes_only_what_depends_on_it(project, tmp_p
     records, sample = project
     settings = get_settings()
     defs = build_definitions()
+    chain = change_chain(defs)
     instance = dg.DagsterInstance.ephemeral()
     built = run_pipeline(
         defs, instance, lambda: register_sample_batches(settings), log=lambda _: None,
@@ -159,11 +160,11 @@ def test_one_percent_corpus_change_redoes_only_what_depends_on_it(project, tmp_p
     write_corpus(sample, change.records)
     started = _now()
     flow = refresh_after_corpus_change(
-        defs, instance, sensor_cursor, automation_cursor, only=CHANGE_CHAIN, log=lambda _: None
+        defs, instance, sensor_cursor, automation_cursor, only=chain, log=lambda _: None
     )
     assert flow.corpus_rebuilt and flow.success
     # one automation tick requests the whole chain; the run executes it in dependency order
-    assert [set(round_.requested) for round_ in flow.rounds] == [set(CHANGE_CHAIN)]
+    assert [set(round_.requested) for round_ in flow.rounds] == [set(chain)]
     gone, total = passage_turnover(store)
     assert 0.01 <= gone / total <= 0.02
     affected = changed_fingerprints(store)
@@ -203,7 +204,7 @@ def test_one_percent_corpus_change_redoes_only_what_depends_on_it(project, tmp_p
     cache = CallCache(settings.cache_dir / "llm_calls.sqlite").count()
     quiet = _now()
     idle = refresh_after_corpus_change(
-        defs, instance, flow.sensor_cursor, flow.automation_cursor, only=CHANGE_CHAIN,
+        defs, instance, flow.sensor_cursor, flow.automation_cursor, only=chain,
         log=lambda _: None,
     )  # fmt: skip
     assert not idle.corpus_rebuilt and idle.rounds == []
@@ -211,7 +212,7 @@ def test_one_percent_corpus_change_redoes_only_what_depends_on_it(project, tmp_p
         defs, instance, dg.AssetSelection.assets("knowledge_corpus"), "manual"
     ).success
     flow_again = refresh_after_corpus_change(
-        defs, instance, idle.sensor_cursor, idle.automation_cursor, only=CHANGE_CHAIN,
+        defs, instance, idle.sensor_cursor, idle.automation_cursor, only=chain,
         log=lambda _: None,
     )  # fmt: skip
     assert len(flow_again.rounds) == 1 and flow_again.success

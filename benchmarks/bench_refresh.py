@@ -1,0 +1,156 @@
+"""Incremental refresh after a 1% corpus change: share of the original model spend, wall time.
+
+Builds the pipeline up to the scores on MedQuAD documents with MedQuAD questions (offline
+baseline models through the real gateway, embedded index, DuckDB file), then revises whole
+documents drawn at random until ~1% of the passages changed, and lets the change flow on its
+own: the corpus sensor rebuilds the corpus, declarative automation carries it downstream.
+Model spend is read from the call log: rows with status ``ok`` are calls actually made.
+Target: the refresh spends <= 2% of the original build's calls. Finally a rerun with nothing
+changed (forced corpus rebuild) must make zero calls.
+
+    .venv/bin/python benchmarks/bench_refresh.py [--documents 400] [--queries 60] [--share 0.01]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+TARGET_SHARE = 0.02
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _spend_table(spend, initial) -> str:  # type: ignore[no-untyped-def]
+    """Calls and tokens per run label (and the share of the initial build's calls)."""
+    base = {} if initial is None else dict(zip(initial["run_label"], initial["calls"], strict=True))
+    rows = [
+        f"  {'run label':<22}{'calls':>8}{'tokens':>11}"
+        + ("" if initial is None else f"{'share':>9}")
+    ]
+    labels = sorted({*spend["run_label"], *base})
+    values = {label: (calls, tokens) for label, calls, tokens in spend.iter_rows()}
+    for label in labels:
+        calls, tokens = values.get(label, (0, 0))
+        share = "" if initial is None else f"{calls / max(1, base.get(label, 0)):>9.1%}"
+        rows.append(f"  {label:<22}{calls:>8}{int(tokens or 0):>11}{share}")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--documents", type=int, default=400)
+    parser.add_argument("--queries", type=int, default=60)
+    parser.add_argument("--share", type=float, default=0.01, help="share of passages changed")
+    parser.add_argument("--rounds", type=int, default=3, help="successive corpus changes")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench_refresh_"))
+    os.environ["QUARKMED_DATA_HOME"] = str(work / "home")
+    os.environ["QUARKMED_SAMPLE_DATA_DIR"] = str(work / "sample")
+    for name in ("QUARKMED_WAREHOUSE_PATH", "QUARKMED_ES_URL", "QUARKMED_MODEL_PROFILE"):
+        os.environ.pop(name, None)
+    logging.disable(logging.INFO)  # Dagster's per-step logs
+
+    import dagster as dg
+
+    from quarkmed_dagster.change_flow import materialize, refresh_after_corpus_change
+    from quarkmed_dagster.definitions import build_definitions
+    from quarkmed_dagster.ingest.batches import register_sample_batches
+    from quarkmed_dagster.orchestration import run_pipeline
+    from quarkmed_dagster.settings import get_settings
+    from quarkmed_dagster.warehouse import Warehouse
+    from tests.updates.knowledge import (
+        change_chain,
+        change_share,
+        changed_fingerprints,
+        live_calls,
+        medquad_records,
+        passage_turnover,
+        write_corpus,
+        write_queries,
+    )
+
+    get_settings.cache_clear()
+    settings = get_settings()
+    records = medquad_records(args.documents)
+    write_corpus(settings.sample_data_dir, records)
+    write_queries(settings.sample_data_dir, records, args.queries)
+    defs = build_definitions()
+    chain = change_chain(defs)
+    instance = dg.DagsterInstance.ephemeral()
+    quiet = {"log": lambda _: None}
+
+    started = time.perf_counter()
+    built = run_pipeline(
+        defs, instance, lambda: register_sample_batches(settings), targets=["query_scores"], **quiet
+    )
+    build_s = time.perf_counter() - started
+    if not built.success:
+        sys.exit(f"initial build failed: {built.failed_steps}")
+    store = Warehouse(settings.warehouse)
+    initial = live_calls(store, datetime(2000, 1, 1))
+    sensor = defs.get_sensor_def("corpus_change_sensor")
+    sensor_cursor = sensor.evaluate_tick(dg.build_sensor_context(instance=instance)).cursor
+    automation_cursor = dg.evaluate_automation_conditions(defs=defs, instance=instance).cursor
+
+    print(f"corpus: {args.documents} MedQuAD documents; {store.count('queries')} queries; "
+          f"initial build {build_s:.1f} s")  # fmt: skip
+    print(_spend_table(initial, None))
+    original = int(initial["calls"].sum())
+    shares = []
+    for round_ in range(1, args.rounds + 1):
+        change = change_share(
+            records, store, args.share, from_evidence=False, seed=args.seed + round_
+        )
+        records = change.records
+        write_corpus(settings.sample_data_dir, records)
+        since, started = _now(), time.perf_counter()
+        flow = refresh_after_corpus_change(
+            defs, instance, sensor_cursor, automation_cursor, only=chain, **quiet
+        )
+        refresh_s = time.perf_counter() - started
+        sensor_cursor, automation_cursor = flow.sensor_cursor, flow.automation_cursor
+        refresh = live_calls(store, since)
+        gone, total = passage_turnover(store)
+        affected = changed_fingerprints(store)
+        spent = int(refresh["calls"].sum()) if refresh.height else 0
+        shares.append(spent / max(1, original))
+        print(f"\nrefresh {round_}: {len(change.edited_docs)} documents revised, {gone}/{total} "
+              f"passages ({gone / total:.2%}) replaced; evidence fingerprint changed for "
+              f"{len(affected)}/{store.count('queries')} queries")  # fmt: skip
+        print(_spend_table(refresh, initial))
+        runs = f"{len(flow.rounds)} automation run(s), ok={flow.success}"
+        print(f"  spend: {spent} calls = {shares[-1]:.2%} of the original {original}; "
+              f"wall time {refresh_s:.1f} s ({runs})")  # fmt: skip
+
+    since, started = _now(), time.perf_counter()
+    materialize(defs, instance, dg.AssetSelection.assets("knowledge_corpus"), "benchmark")
+    idle = refresh_after_corpus_change(
+        defs, instance, sensor_cursor, automation_cursor, only=chain, **quiet
+    )
+    idle_s = time.perf_counter() - started
+    idle_calls = live_calls(store, since)
+    mean = sum(shares) / len(shares)
+    verdict = "PASS" if mean <= TARGET_SHARE else "ABOVE TARGET"
+    target = f"target <= {TARGET_SHARE:.0%}: {verdict}"
+    print(f"\nmean refresh spend over {len(shares)} changes of {args.share:.0%}: {mean:.2%} of "
+          f"the original calls (max {max(shares):.2%}); {target}")  # fmt: skip
+    idle_spent = int(idle_calls["calls"].sum()) if idle_calls.height else 0
+    print(f"rerun with nothing changed (forced corpus rebuild): {idle_spent} model calls, "
+          f"{idle_s:.1f} s ({len(idle.rounds)} automation run(s))")  # fmt: skip
+    print(f"(work dir: {work})")
+
+
+if __name__ == "__main__":
+    main()
