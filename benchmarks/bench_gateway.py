@@ -11,6 +11,7 @@ On 2 cores the throughput ceiling is 2000 ms / (CPU ms per call, all processes):
 lines show whether a run reached it, or whether other load on the machine took the cores.
 
     .venv/bin/python benchmarks/bench_gateway.py [--calls 10000] [--processes 2]
+        [--model openai/bench-model | hosted_vllm/bench-model]
         [--profile gateway.prof]   # cProfile of the gateway's event-loop thread
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import statistics
 import subprocess
@@ -71,18 +73,32 @@ def bench_profile(port: int, concurrency: int) -> object:
     return parse_profile({"profiles": {"bench": {"defaults": defaults}}}, "bench")
 
 
-def requests_for(n: int) -> list[CallRequest]:
+def requests_for(n: int, model: str) -> list[CallRequest]:
     stamp = time.time_ns()  # fresh prompts: nothing cached from earlier runs
     return [
         CallRequest(
             role="judges",
-            model="openai/bench-model",
+            model=model,
             messages=({"role": "user", "content": f"Question {i} ({stamp}). Reply JSON."},),
             prompt_version="bench-v1",
             json_schema=SCHEMA,
         )
         for i in range(n)
     ]
+
+
+class GcMeter:
+    """CPU seconds this process spends in the cyclic garbage collector."""
+
+    def __init__(self) -> None:
+        self.seconds, self._start = 0.0, 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.thread_time()  # the collector runs in the allocating thread
+        else:
+            self.seconds += time.thread_time() - self._start
 
 
 class CpuMeter:
@@ -110,6 +126,12 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--concurrency", type=int, default=128)
     parser.add_argument("--processes", type=int, default=2, help="gateway processes")
+    parser.add_argument(
+        "--model",
+        default="openai/bench-model",
+        help="litellm model string: openai/... (OpenAI SDK path, as the hosted APIs) or "
+        "hosted_vllm/... (litellm's own HTTP path for self-hosted OpenAI-compatible servers)",
+    )
     parser.add_argument("--profile", default=None, help="write a cProfile of the loop thread")
     args = parser.parse_args()
 
@@ -130,23 +152,26 @@ def main() -> None:
             )
             if args.processes > 1:
                 start_workers(args.processes - 1)
-            requests = requests_for(args.calls)
+            requests = requests_for(args.calls, args.model)
             warm = [replace(r, prompt_version="warm-up") for r in requests[:1000]]
             gateway.run(warm)  # warm-up: HTTP connection pools in every process
             profiler = cProfile.Profile() if args.profile else None
             if profiler is not None:  # cProfile follows one thread: the gateway loop's
                 gateway_loop().call_soon_threadsafe(profiler.enable)
             load = os.getloadavg()[0]
+            collector = GcMeter()
             meter = CpuMeter(server.pid)
             started = time.perf_counter()
             results = gateway.run(requests)
             wall = time.perf_counter() - started
             cpu = meter.per_call_ms(len(requests))
+            gc_ms = collector.seconds / len(requests) * 1000
             if profiler is not None:
                 gateway_loop().call_soon_threadsafe(profiler.disable)
                 time.sleep(0.1)
                 profiler.dump_stats(args.profile)
             report(args, gateway, results, wall, cpu, load)
+            print(f"  of which the gateway process's garbage collector: {gc_ms:.2f} ms/call")
             logged = warehouse.count("llm_calls")
             print(f"call log: {logged} rows in llm_calls (warm-up + run)")
 
@@ -164,7 +189,7 @@ def report(args, gateway, results, wall: float, cpu: dict[str, float], load: flo
     live = [r for r in results if r.status == "ok"]
     added = sorted(max(0.0, r.latency_s - args.latency) for r in live)
     print(
-        f"calls: {args.calls} (+1000 warm-up), concurrency {args.concurrency}, "
+        f"calls: {args.calls} (+1000 warm-up) to {args.model}, concurrency {args.concurrency}, "
         f"server latency {args.latency * 1000:.0f} ms"
     )
     print(f"gateway processes: {args.processes}; status: {gateway.last_summary.by_status}")
@@ -181,8 +206,7 @@ def report(args, gateway, results, wall: float, cpu: dict[str, float], load: flo
     if added:
         p99 = added[min(len(added) - 1, int(0.99 * len(added)))]
         print(
-            f"added latency: p50 {statistics.median(added) * 1000:.1f} ms, "
-            f"p99 {p99 * 1000:.1f} ms"
+            f"added latency: p50 {statistics.median(added) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms"
         )
 
 

@@ -28,7 +28,7 @@ from quarkmed_dagster.llm.cache import CallCache
 from quarkmed_dagster.llm.calllog import encode, load_journal, log_row
 from quarkmed_dagster.llm.committer import Committer
 from quarkmed_dagster.llm.config import Deployment, Profile, RoleModel
-from quarkmed_dagster.llm.loop import in_pool, run_sync
+from quarkmed_dagster.llm.loop import heap_frozen, in_pool, run_sync
 from quarkmed_dagster.llm.providers import register_baselines
 from quarkmed_dagster.llm.scrub import error_summary, scrub
 from quarkmed_dagster.llm.structured import (
@@ -216,7 +216,8 @@ class LiteLLMGateway:
             for queue in queues.values()
             for _ in range(min(len(queue), profile.deployment(queue[0].model).concurrency))
         ]
-        await asyncio.gather(*workers)
+        with heap_frozen():
+            await asyncio.gather(*workers)
         return out
 
     def flush_log(self) -> int:

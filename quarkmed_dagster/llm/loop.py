@@ -11,15 +11,23 @@ call: the gateway loop runs it inline instead (~7% less CPU per call, measured b
 benchmarks/bench_gateway.py). The gateway's own blocking work (SQLite commits, warehouse
 loads, CPU-heavy baselines) therefore goes to the named thread pools below, never to the
 default executor.
+
+``heap_frozen()`` exempts the objects alive when a run starts (litellm's and the caller's
+hundreds of thousands) from the cyclic garbage collector while the run makes its calls, and
+collects young objects less often: litellm allocates heavily per call, and default settings
+spend ~0.5 ms of CPU per call re-scanning the old heap (~0.1 ms with this). Everything is
+handed back to the collector when the last concurrent run ends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -88,6 +96,33 @@ def thread_pool(name: str) -> ThreadPoolExecutor:
 async def in_pool(name: str, fn: Callable[..., T], *args: Any) -> T:
     """Run blocking ``fn(*args)`` on the named pool without blocking the event loop."""
     return await asyncio.get_running_loop().run_in_executor(thread_pool(name), fn, *args)
+
+
+_gc_lock = threading.Lock()
+_gc_runs = 0
+_gc_saved: tuple[int, int, int] = (700, 10, 10)
+YOUNG_THRESHOLD = 20_000
+
+
+@contextmanager
+def heap_frozen() -> Iterator[None]:
+    """Freeze the current heap (``gc.freeze``) and raise the young-generation threshold
+    while the block runs; nested and concurrent uses share one freeze."""
+    global _gc_runs, _gc_saved
+    with _gc_lock:
+        if _gc_runs == 0:
+            _gc_saved = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(max(YOUNG_THRESHOLD, _gc_saved[0]), *_gc_saved[1:])
+        _gc_runs += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_runs -= 1
+            if _gc_runs == 0:
+                gc.set_threshold(*_gc_saved)
+                gc.unfreeze()  # back to the oldest generation: collected as usual
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
