@@ -16,14 +16,17 @@ from pathlib import Path
 from quarkmed_dagster.llm.types import stable_hash
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
-# Everything needed to re-score and audit a release without any model call.
+# Everything needed to re-score and audit a release without any model call. rubric_sets and
+# corpus_versions carry the "current" pointers that the scoring views read.
 RELEASE_TABLES: tuple[str, ...] = (
     "queries",
     "reference_rubrics",
     "reference_answers",
+    "corpus_versions",
     "passages",
     "query_evidence",
     "evidence_fingerprints",
+    "rubric_sets",
     "rubric_items",
     "candidate_responses",
     "judge_verdicts",
@@ -71,11 +74,16 @@ def _sha256(path: Path) -> str:
 
 
 def release_versions(warehouse: Warehouse) -> tuple[str | None, list[str], list[str]]:
+    """The query set, and the rubric sets and corpus versions the scores are made with: the
+    current ones (older versions travel along in the tables, as history)."""
     present = _existing_tables(warehouse)
     query_ids = _distinct(warehouse, "queries", "query_id", present)
     query_set_version = stable_hash(query_ids) if query_ids else None
-    rubric_sets = _distinct(warehouse, "rubric_items", "rubric_set_version", present)
-    corpora = _distinct(warehouse, "query_evidence", "corpus_version", present)
+    rubric_sets = _distinct(warehouse, "current_rubric_items", "rubric_set_version", present)
+    corpora = _distinct(warehouse, "current_rubric_items", "corpus_version", present)
+    if not corpora and "corpus_versions" in present:
+        current = warehouse.read("SELECT corpus_version FROM corpus_versions WHERE is_current")
+        corpora = sorted(current["corpus_version"].to_list())
     return query_set_version, rubric_sets, corpora
 
 
