@@ -32,9 +32,12 @@ def majority_pitfall(levels: list[float | None]) -> tuple[float | None, int, flo
 
 
 def krippendorff_alpha(matrix: list[list[float | None]]) -> float | None:
-    """matrix[judge][unit]; ordinal alpha, NULL = missing."""
+    """matrix[judge][unit]; ordinal alpha, NULL = missing. Undefined (NULL) without two
+    distinct values, or when no unit was rated by two judges (e.g. one judge all NULL)."""
     data = np.array([[np.nan if v is None else v for v in row] for row in matrix], float)
     if data.size == 0 or len(np.unique(data[~np.isnan(data)])) < 2:
+        return None
+    if not ((~np.isnan(data)).sum(axis=0) >= 2).any():
         return None
     return float(krippendorff.alpha(reliability_data=data, level_of_measurement="ordinal"))
 

@@ -63,3 +63,6 @@ def test_agreement_stats():
     noisy = [[0.0, 1.0, 0.0, 1.0], [1.0, 0.0, 0.0, 1.0], [0.0, 1.0, None, 0.0]]
     assert fleiss_kappa(noisy) < 0.5
     assert krippendorff_alpha(noisy) < 0.5
+    # one judge's verdicts all NULL (failed calls): no unit has two ratings -> undefined
+    assert krippendorff_alpha([[0.0, 1.0, 0.5], [None, None, None]]) is None
+    assert krippendorff_alpha([[0.0, None], [None, 1.0]]) is None

@@ -62,6 +62,49 @@ def test_failures_are_nulls_never_defaults(fault_run: FaultRun) -> None:
     assert sets and set(sets) <= {"ok", "review", "failed"}  # a failed call is never an item
 
 
+def _query_id(fault_run: FaultRun, words: str) -> str:
+    return fault_run.warehouse.read(
+        "SELECT query_id FROM queries WHERE final_user_turn LIKE ?", [f"%{words}%"]
+    ).item()
+
+
+def test_prompts_that_always_fail_leave_nulls_in_every_stage(fault_run: FaultRun) -> None:
+    wh = fault_run.warehouse
+    # a candidate endpoint in a 429 storm that never ends for one query: a NULL answer
+    diabetes = _query_id(fault_run, "early signs of type 2 diabetes")
+    answer = wh.read(
+        "SELECT status, response_text FROM candidate_responses "
+        "WHERE query_id = ? AND candidate_model = 'openai/cand-vague'",
+        [diabetes],
+    )
+    assert answer.rows() == [("failed", None)]
+    # a judge whose replies are always cut short: unparseable NULL verdicts, never a level
+    session = _query_id(fault_run, "Around my belly button")
+    verdicts = wh.read(
+        "SELECT v.judge_model, v.status, v.level FROM judge_verdicts v "
+        "JOIN candidate_responses r USING (response_id) WHERE r.query_id = ? "
+        "AND r.response_text IS NOT NULL",
+        [session],
+    )
+    judge_b = verdicts.filter(pl.col("judge_model") == "openai/judge-b")
+    assert judge_b.height > 0 and set(judge_b["status"]) == {"unparseable"}
+    assert judge_b["level"].null_count() == judge_b.height
+    assert verdicts.filter(pl.col("judge_model") == "openai/judge-a")["level"].null_count() == 0
+    # a generator whose JSON is truncated again after the re-ask: failed, no text
+    pressure = _query_id(fault_run, "if I have high blood pressure")
+    answers = wh.read(
+        "SELECT DISTINCT status, answer_text FROM candidate_answers "
+        "WHERE query_id = ? AND generator = 'openai/gen-b'",
+        [pressure],
+    )
+    assert answers.rows() == [("failed", None)]
+    reasked = wh.read(
+        "SELECT DISTINCT error_class FROM llm_calls WHERE role = 'generators' "
+        "AND model = 'openai/gen-b' AND status = 'failed' AND error_class = 'InvalidOutput'"
+    )
+    assert reasked.height == 1
+
+
 def test_failures_are_counted_in_the_marts_and_the_report(fault_run: FaultRun) -> None:
     wh = fault_run.warehouse
     null_verdicts = wh.read("SELECT count(*) - count(level) AS n FROM item_verdicts").item()

@@ -97,9 +97,19 @@ def call_key(request: dict[str, Any]) -> str:
     ).hexdigest()
 
 
+# Prompts that always fail, whatever the seed, so every stage has failures to account for:
+# (model, words of the prompt) -> fault kind. The words are the queries' own wording.
+TARGETED = {
+    ("cand-vague", "early signs of type 2 diabetes"): "dead_429",
+    ("judge-b", "Around my belly button"): "dead_truncated",
+    ("gen-b", "if I have high blood pressure"): "dead_truncated",
+}
+
+
 @dataclass
 class Faults:
-    """Seeded faults around a handler. Rates are per attempt; ``dead`` prompts always fail.
+    """Seeded faults around a handler. Rates are per attempt; ``dead`` prompts always fail,
+    as do the ``targeted`` ones.
 
     ``storm``: (first, last) request numbers, counted over the whole run, that all get 429.
     """
@@ -108,12 +118,13 @@ class Faults:
     seed: int = 0
     rates: dict[str, float] = field(
         default_factory=lambda: {
-            "429": 0.06, "500": 0.06, "timeout": 0.03, "truncated": 0.05,
-            "malformed_body": 0.03, "slow": 0.12,
+            "429": 0.06, "500": 0.06, "timeout": 0.05, "truncated": 0.05,
+            "malformed_body": 0.05, "slow": 0.12,
         }
     )  # fmt: skip
     dead_429: float = 0.05  # share of prompts answered 429 on every attempt
     dead_truncated: float = 0.08  # share of prompts (re-asks included) always truncated
+    targeted: dict[tuple[str, str], str] = field(default_factory=lambda: dict(TARGETED))
     storm: tuple[int, int] = (40, 70)
     timeout_delay_s: float = 2.5  # longer than the profile's timeout
     slow_delay_s: float = 0.3  # shorter than the profile's timeout
@@ -124,12 +135,16 @@ class Faults:
 
     def __call__(self, request: dict[str, Any], attempt: int) -> Reply:
         key = call_key(request)
-        prompt = call_key({**request, "messages": original_messages(request["messages"])})
+        original = original_messages(request["messages"])
+        prompt = call_key({**request, "messages": original})
         with self._lock:
             self.attempts[key] += 1
             self.n_requests += 1
             n_attempt, n_request = self.attempts[key], self.n_requests
-        kind = self._kind(key, prompt, n_attempt, n_request)
+        model = request["model"].removeprefix("openai/")
+        text = " ".join(str(m.get("content", "")) for m in original)
+        targeted = [k for (m, words), k in self.targeted.items() if m == model and words in text]
+        kind = targeted[0] if targeted else self._kind(key, prompt, n_attempt, n_request)
         if kind != "none":
             with self._lock:
                 self.injected[kind] += 1
@@ -165,7 +180,3 @@ class Faults:
         if kind == "slow":
             reply.delay_s = self.slow_delay_s
         return reply
-
-    def max_attempts_seen(self) -> int:
-        with self._lock:
-            return max(self.attempts.values(), default=0)
