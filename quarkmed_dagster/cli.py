@@ -251,5 +251,53 @@ def concordance(threshold: float, limit: int) -> None:
         click.echo(out.filter(pl.col("group_by") == "all").select(cols))
 
 
+@main.group()
+def release() -> None:
+    """Benchmark releases: freeze the current queries, rubrics and corpus; re-score them later."""
+
+
+@release.command("freeze")
+@click.argument("name")
+@click.option("--out-dir", type=click.Path(), default=None, help="Default: data_home/releases")
+def release_freeze(name: str, out_dir: str | None) -> None:
+    """Freeze the warehouse's current release tables into OUT_DIR/<release id>/ (Parquet)."""
+    from pathlib import Path
+
+    from quarkmed_dagster.releases import freeze_release
+
+    directory = Path(out_dir) if out_dir else get_settings().releases_dir
+    manifest = freeze_release(_warehouse(), name, directory)
+    click.echo(
+        f"release {manifest.release_id}: query set {manifest.query_set_version}, "
+        f"{len(manifest.rubric_set_versions)} rubric set version(s), corpus "
+        f"{', '.join(manifest.corpus_versions)} -> {directory / manifest.release_id}"
+    )
+
+
+@release.command("rescore")
+@click.argument("release_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option("--weights", default=None, help="Tier weights, e.g. Essential=2,Important=1")
+def release_rescore(release_dirs: tuple[str, ...], weights: str | None) -> None:
+    """Re-score frozen releases from their stored verdicts (no model call), side by side."""
+    import tempfile
+    from pathlib import Path
+
+    import polars as pl
+
+    from quarkmed_dagster.releases import compare_releases
+    from quarkmed_dagster.scoring.hierarchical import DEFAULT_WEIGHTS
+
+    tiers = dict(DEFAULT_WEIGHTS)
+    for part in (weights or "").split(","):
+        if part.strip():
+            tier, value = part.split("=")
+            tiers[tier.strip()] = float(value)
+    with tempfile.TemporaryDirectory() as work:
+        board = compare_releases([Path(d) for d in release_dirs], Path(work), tiers)
+    cols = ["release_id", "candidate_model", "category", "score", "ci_low", "ci_high"]
+    with pl.Config(tbl_rows=60, tbl_cols=8, fmt_str_lengths=40, tbl_width_chars=140):
+        click.echo(board.select(*cols, "rubric_set_version", "release_corpus_versions"))
+
+
 if __name__ == "__main__":
     main()

@@ -99,6 +99,10 @@ class Settings(BaseSettings):
         return self.data_home / "reports"
 
     @property
+    def releases_dir(self) -> Path:
+        return self.data_home / "releases"
+
+    @property
     def dagster_home(self) -> Path:
         return self.data_home / "dagster"
 

@@ -142,3 +142,27 @@ def test_tampered_or_partial_release_is_refused(scored, tmp_path):
     (release_dir / "manifest.json").unlink()
     with pytest.raises(ReleaseError, match="manifest"):
         load_release(release_dir, target)
+
+
+def test_cli_freezes_and_rescores_releases(scored, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from quarkmed_dagster.cli import main
+    from quarkmed_dagster.settings import get_settings
+
+    monkeypatch.setenv("QUARKMED_DATA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("QUARKMED_WAREHOUSE_PATH", str(scored.path))
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        frozen = runner.invoke(main, ["release", "freeze", "spring"])
+        assert frozen.exit_code == 0, frozen.output
+        [release_dir] = list(get_settings().releases_dir.iterdir())
+        assert release_dir.name.startswith("spring-") and release_dir.name in frozen.output
+        board = runner.invoke(
+            main, ["release", "rescore", str(release_dir), "--weights", "Highlight=0"]
+        )
+        assert board.exit_code == 0, board.output
+        assert release_dir.name in board.output and "model-a" in board.output
+    finally:
+        get_settings.cache_clear()
