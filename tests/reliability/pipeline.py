@@ -138,19 +138,19 @@ def run(only: Sequence[str] = ()):  # type: ignore[no-untyped-def]
     get_settings.cache_clear()
     settings = get_settings()
     defs = stage_definitions()
-    instance = dagster_instance(settings)
-    if not only:
-        return run_pipeline(defs, instance, lambda: register_sample_batches(settings))
-    release_interrupted_runs(instance)
     chosen = [a for a in defs.assets or [] if {k.to_user_string() for k in a.keys} & set(only)]
     keys = {k for a in chosen for k in a.keys}
     checks = [c for c in defs.asset_checks or [] if {k.asset_key for k in c.check_keys} & keys]
-    return dg.materialize(
-        [*chosen, *checks],
-        instance=instance,
-        resources=dict(defs.resources or {}),
-        tags=main_job_tags(),
-    )
+    with dagster_instance(settings) as instance:
+        if not only:
+            return run_pipeline(defs, instance, lambda: register_sample_batches(settings))
+        release_interrupted_runs(instance)
+        return dg.materialize(
+            [*chosen, *checks],
+            instance=instance,
+            resources=dict(defs.resources or {}),
+            tags=main_job_tags(),
+        )
 
 
 def main(argv: Sequence[str]) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tests.reliability.conftest import MAX_ATTEMPTS, FaultRun
+from tests.reliability.conftest import FAKE_KEY, MAX_ATTEMPTS, FaultRun
 
 FAULT_KINDS = {
     "storm_429", "429", "500", "timeout", "truncated", "malformed_body", "slow", "dead_429",
@@ -20,7 +20,7 @@ def test_run_finishes_and_every_fault_kind_was_served(fault_run: FaultRun) -> No
     assert len(fault_run.outcome.runs) == 2  # the ingest batch, then every downstream stage
     assert set(fault_run.faults.injected) >= FAULT_KINDS, fault_run.faults.injected
     # the fake key really was in use: the server saw it on every request
-    assert fault_run.server_authorizations == {"Bearer sk-fake-RELIABILITY-7f3a9c2e51d04b68"}
+    assert fault_run.server_authorizations == {f"Bearer {FAKE_KEY}"}
 
 
 def test_retries_are_bounded_and_every_attempt_is_logged(fault_run: FaultRun) -> None:
