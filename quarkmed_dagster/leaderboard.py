@@ -26,9 +26,12 @@ def leaderboard_text(warehouse: Warehouse) -> str:
     )
     lines.append(header)
     for rank, (row, label) in enumerate(zip(rows, labels, strict=True), start=1):
-        ci = f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
+        if row["score"] is None:  # every response flagged for low coverage: unscored, not 0
+            score, ci = "n/a", "(unscored)"
+        else:
+            score, ci = f"{row['score']:.3f}", f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
+        coverage = "n/a" if row["coverage"] is None else f"{row['coverage']:.0%}"
         lines.append(
-            f"{rank:>4}  {label:<{width}} {row['score']:>6.3f}  {ci:>15}  "
-            f"{row['n_queries']:>7}  {row['coverage']:.0%}"
+            f"{rank:>4}  {label:<{width}} {score:>6}  {ci:>15}  {row['n_queries']:>7}  {coverage}"
         )
     return "\n".join(lines)

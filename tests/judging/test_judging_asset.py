@@ -179,13 +179,24 @@ def test_panel_votes_nulls_history_and_scores(warehouse, judge_llm):
     assert warehouse.count("item_verdicts") == len(panel)
 
 
-def test_per_item_mode_calls_once_per_item(warehouse, judge_llm):
+def test_per_item_mode_calls_once_per_item_and_agrees_with_batched(warehouse, judge_llm):
     server, llm = judge_llm
     _seed(warehouse)
+    assert _materialize(warehouse, llm, mode="batched").success
+    batched_calls = len(server.requests)
     assert _materialize(warehouse, llm, mode="per_item").success
-    assert len(server.requests) == 2 * 3 * len(JUDGES)
-    modes = warehouse.read("SELECT DISTINCT mode FROM judge_verdicts")["mode"].to_list()
-    assert modes == ["per_item"]
+    assert len(server.requests) - batched_calls == 2 * 3 * len(JUDGES)
+    verdicts = warehouse.read_table("judge_verdicts")
+    assert sorted(set(verdicts["mode"])) == ["batched", "per_item"]
+    key = ["response_id", "item_id", "judge_model"]
+    both = verdicts.filter(pl.col("mode") == "batched").join(
+        verdicts.filter(pl.col("mode") == "per_item"), on=key, suffix="_per_item"
+    )
+    assert both.height == 4 * 3 * len(JUDGES)
+    # the same scripted judgments either way, NULLs (judge-c's truncated answers) included
+    assert both.filter(pl.col("level").ne_missing(pl.col("level_per_item"))).is_empty()
+    # NULL: every judge on the two failed responses, judge-c on the multi-turn answer
+    assert both["level"].null_count() == 2 * 3 * len(JUDGES) + 3
 
 
 def test_completeness_check_fails_when_a_verdict_row_is_missing(warehouse, judge_llm):
