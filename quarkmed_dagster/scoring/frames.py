@@ -29,30 +29,25 @@ def score_frame(
     expressions over all responses at once; tests check both agree on random cases.
     """
     cfg = cfg or ScoringConfig()
-    joined = (
-        responses.select("response_id", *KEEP[:3])
-        .join(
-            rubric_items.select(
-                "item_id", "query_id", "tier", "tag", "rubric_set_version", "corpus_version"
-            ),
-            on="query_id",
+    items = rubric_items.lazy()
+    responses_ = responses.lazy().select("response_id", *KEEP[:3])
+    # Only judged (non-NULL) verdicts of the response's own current items add credit; the
+    # item count per query supplies the NULLs (missing or failed verdicts) for coverage.
+    judged = (
+        item_verdicts.lazy()
+        .select("response_id", "item_id", "level")
+        .filter(pl.col("level").is_not_null())
+        .join(items.select("item_id", "query_id", "tier", "tag"), on="item_id")
+        .join(responses_.select("response_id", own_query="query_id"), on="response_id")
+        .filter(pl.col("query_id") == pl.col("own_query"))
+        .with_columns(
+            tag=pl.col("tag").fill_null(""),
+            w=pl.col("tier").replace_strict(cfg.weights, return_dtype=pl.Float64),
         )
-        .join(
-            item_verdicts.select("response_id", "item_id", "level"),
-            on=["response_id", "item_id"],
-            how="left",
-        )
-    )
-    known = pl.col("level").is_not_null()
-    rows = joined.with_columns(
-        tag=pl.col("tag").fill_null(""),
-        w=pl.col("tier").replace_strict(cfg.weights, return_dtype=pl.Float64),
-    ).with_columns(
-        w_known=pl.when(known).then(pl.col("w")).otherwise(0.0),
-        credit=pl.col("w") * pl.col("level").fill_null(0.0),
+        .with_columns(credit=pl.col("w") * pl.col("level"))
     )
     per_tag = (
-        rows.filter(known & pl.col("tier").is_in(IH_TIERS))
+        judged.filter(pl.col("tier").is_in(IH_TIERS))
         .group_by("response_id", "tag")
         .agg(pl.col("credit").sum())
         .group_by("response_id")
@@ -63,26 +58,36 @@ def score_frame(
     )
 
     def tier_sum(column: str, tier: str) -> pl.Expr:
-        return pl.col(column).filter(pl.col("tier") == tier).sum()
+        return (pl.col(column) * (pl.col("tier") == tier)).sum()
 
-    sums = rows.group_by("response_id", maintain_order=True).agg(
-        *(pl.col(c).first() for c in KEEP),
-        n=pl.len(),
-        n_known=known.sum(),
+    sums = judged.group_by("response_id").agg(
+        n_known=pl.len(),
         e=tier_sum("credit", "Essential"),
         p=tier_sum("credit", "Pitfall"),
-        max_e=tier_sum("w_known", "Essential"),
-        max_p=tier_sum("w_known", "Pitfall"),
-        pos_max=pl.col("w_known").filter(pl.col("tier") != "Pitfall").sum(),
+        max_e=tier_sum("w", "Essential"),
+        max_p=tier_sum("w", "Pitfall"),
+        pos_max=(pl.col("w") * (pl.col("tier") != "Pitfall")).sum(),
     )
-    return _eq2(sums.join(per_tag, on="response_id", how="left", maintain_order="left"), cfg)
+    per_query = items.group_by("query_id", maintain_order=True).agg(
+        n=pl.len(), rubric_set_version=pl.first("rubric_set_version"),
+        corpus_version=pl.first("corpus_version"),
+    )  # fmt: skip
+    per_response = (
+        responses_.with_row_index("order")
+        .join(per_query, on="query_id")  # responses without rubric items get no score row
+        .join(sums, on="response_id", how="left")
+        .join(per_tag, on="response_id", how="left")
+        .with_columns(pl.col("n_known", "e", "p", "max_e", "max_p", "pos_max").fill_null(0))
+        .sort("order")
+    )
+    return _eq2(per_response, cfg).collect()
 
 
 def _ratio(num: str, den: str) -> pl.Expr:
     return pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den))
 
 
-def _eq2(sums: pl.DataFrame, cfg: ScoringConfig) -> pl.DataFrame:
+def _eq2(sums: pl.LazyFrame, cfg: ScoringConfig) -> pl.LazyFrame:
     """Per-response sums -> score, coverage flag, truncation and dimension scores."""
     e_cov, p_pen = _ratio("e", "max_e"), _ratio("p", "max_p")
     coverage = pl.col("n_known") / pl.col("n")
