@@ -61,7 +61,11 @@ def generate_answers(
                 sample_index=meta["sample_index"],
                 prompt_version=request.prompt_version,
                 cache_key=result.cache_key,
-                status=result.status if text else "failed",
+                # a cache hit is an ok answer (tables equal a clean run); a budget stop stays
+                # visible so the query is retried next run instead of reviewed
+                status="ok"
+                if text
+                else ("over_budget" if result.status == "over_budget" else "failed"),
                 text=text,
                 citations=tuple(output.citations) if output else (),
             )

@@ -183,6 +183,20 @@ def test_failed_calls_are_missing_not_reviewed_and_retried(server, monkeypatch, 
     assert [q.query_id for q in plan.generate] == ["q-good"]  # retried by the next run
 
 
+def test_budget_stop_is_over_budget_not_failed(server, monkeypatch):
+    from quarkmed_dagster.llm.budget import Budget
+
+    server.script(handler)
+    gateway = _gateway(server, monkeypatch)
+    gateway.budget = Budget(max_calls=0)  # the budget is spent before the first call
+    query = _query("good")
+    outcome = generate_rubrics(
+        [query], _config(), gateway, get_embedder().encode, prompt_versions()
+    )["q-good"]
+    assert outcome.answers and {a.status for a in outcome.answers} == {"over_budget"}
+    assert outcome.review.reason == "over_budget" and not server.requests
+
+
 def test_equivalence_model_merges_near_clusters(server, monkeypatch):
     def with_equivalence(request, attempt):
         if request["model"].endswith("eq"):
