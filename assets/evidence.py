@@ -8,7 +8,7 @@ import dagster as dg
 import polars as pl
 
 from quarkmed_dagster.checks import suite_check_result
-from quarkmed_dagster.metadata import frame_to_markdown
+from quarkmed_dagster.metadata import frame_to_markdown, table_metadata
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.retrieval import build_corpus_from_folders, retrieve_evidence
 from quarkmed_dagster.retrieval.resource import RetrievalResource
@@ -77,16 +77,20 @@ def knowledge_corpus(
     context.log.info(f"corpus version {version}: {len(build.passages)} passages on {index_name}")
     return dg.MaterializeResult(
         data_version=dg.DataVersion(version),
-        metadata={
-            "corpus_version": version,
-            "previous_version": previous.item(0, 0) if previous.height else "none",
-            "backend": retriever.name,
-            "index": index_name,
-            "documents": len(build.documents),
-            "passages": len(build.passages),
-            "dagster/row_count": len(build.passages),
-            "sources": dg.MetadataValue.md(frame_to_markdown(sources)),
-        },
+        metadata=table_metadata(
+            store,
+            "passages",
+            {
+                "corpus_version": version,
+                "previous_version": previous.item(0, 0) if previous.height else "none",
+                "backend": retriever.name,
+                "index": index_name,
+                "documents": len(build.documents),
+                "passages": len(build.passages),
+                "dagster/row_count": len(build.passages),
+                "sources": dg.MetadataValue.md(frame_to_markdown(sources)),
+            },
+        ),
     )
 
 
@@ -148,16 +152,20 @@ def query_evidence(
         how="left",
     )
     return dg.MaterializeResult(
-        metadata={
-            "corpus_version": version,
-            "queries": queries.height,
-            "dagster/row_count": evidence.height,
-            "retriever": f"{retriever.name}:{retrieval.mode}",
-            "k": retrieval.top_k,
-            "term_expansion": retrieval.expand_terms,
-            **{k: int(v) for k, v in changes.items()},
-            "preview": dg.MetadataValue.md(frame_to_markdown(preview)),
-        },
+        metadata=table_metadata(
+            store,
+            "query_evidence",
+            {
+                "corpus_version": version,
+                "queries": queries.height,
+                "dagster/row_count": evidence.height,
+                "retriever": f"{retriever.name}:{retrieval.mode}",
+                "k": retrieval.top_k,
+                "term_expansion": retrieval.expand_terms,
+                **{k: int(v) for k, v in changes.items()},
+                "preview": dg.MetadataValue.md(frame_to_markdown(preview)),
+            },
+        ),
     )
 
 

@@ -6,7 +6,7 @@ import json
 import dagster as dg
 
 from quarkmed_dagster.ingest.batches import query_files
-from quarkmed_dagster.metadata import frame_to_markdown
+from quarkmed_dagster.metadata import frame_to_markdown, table_metadata
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.rewards.feedback import STAGE, ResponseIndex, import_feedback
 from quarkmed_dagster.settings import get_settings
@@ -39,19 +39,23 @@ def user_feedback(warehouse: WarehouseResource) -> dg.MaterializeResult:
     wh.replace_rows("quarantine", result.quarantine, ["stage"], [STAGE])
     rows = result.rows
     return dg.MaterializeResult(
-        metadata={
-            "files": len(files),
-            "rows_read": result.rows_read,
-            "dagster/row_count": rows.height,
-            "responses_with_feedback": rows["response_id"].n_unique() if rows.height else 0,
-            "linked_by": json.dumps(result.linked_by, sort_keys=True),
-            "ratings": int(rows["rating"].is_not_null().sum()),
-            "thumbs": int(rows["thumbs"].is_not_null().sum()),
-            "complaints": int(rows["complaint"].fill_null(False).sum()),
-            "quarantined": result.quarantine.height,
-            "pii_replaced": json.dumps(result.pii_counts, sort_keys=True),
-            "quarantine_reasons": dg.MetadataValue.md(
-                frame_to_markdown(result.quarantine.group_by("reason").len().sort("reason"))
-            ),
-        }
+        metadata=table_metadata(
+            wh,
+            "user_feedback",
+            {
+                "files": len(files),
+                "rows_read": result.rows_read,
+                "dagster/row_count": rows.height,
+                "responses_with_feedback": rows["response_id"].n_unique() if rows.height else 0,
+                "linked_by": json.dumps(result.linked_by, sort_keys=True),
+                "ratings": int(rows["rating"].is_not_null().sum()),
+                "thumbs": int(rows["thumbs"].is_not_null().sum()),
+                "complaints": int(rows["complaint"].fill_null(False).sum()),
+                "quarantined": result.quarantine.height,
+                "pii_replaced": json.dumps(result.pii_counts, sort_keys=True),
+                "quarantine_reasons": dg.MetadataValue.md(
+                    frame_to_markdown(result.quarantine.group_by("reason").len().sort("reason"))
+                ),
+            },
+        )
     )

@@ -17,7 +17,7 @@ from quarkmed_dagster.judging.stage import (
     missing_verdicts,
 )
 from quarkmed_dagster.llm.resource import LLMGatewayResource
-from quarkmed_dagster.metadata import frame_to_markdown
+from quarkmed_dagster.metadata import frame_to_markdown, table_metadata
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.warehouse import load_sql
 
@@ -83,26 +83,35 @@ def judge_panel(config: JudgingConfig, warehouse: WarehouseResource, llm: LLMGat
     status = out.judge_verdicts.group_by("status").len().sort("status")
     yield dg.MaterializeResult(
         asset_key="judge_verdicts",
-        metadata={
-            "dagster/row_count": out.judge_verdicts.height,
-            "judges": ", ".join(judges),
-            "mode": config.mode,
-            "responses": responses.height,
-            "by_status": dg.MetadataValue.md(frame_to_markdown(status)),
-            "preview": dg.MetadataValue.md(
-                frame_to_markdown(out.judge_verdicts.drop("rationale"), max_rows=10)
-            ),
-        },
+        metadata=table_metadata(
+            wh,
+            "judge_verdicts",
+            {
+                "dagster/row_count": out.judge_verdicts.height,
+                "judges": ", ".join(judges),
+                "mode": config.mode,
+                "responses": responses.height,
+                "by_status": dg.MetadataValue.md(frame_to_markdown(status)),
+                "preview": dg.MetadataValue.md(
+                    frame_to_markdown(out.judge_verdicts.drop("rationale"), max_rows=10)
+                ),
+            },
+        ),
     )
     yield dg.MaterializeResult(
         asset_key="item_verdicts",
-        metadata={
-            "dagster/row_count": out.item_verdicts.height,
-            "null_verdicts": int(out.item_verdicts["level"].null_count()),
-            "panel_agreement": dg.MetadataValue.md(
-                frame_to_markdown(out.panel_stats.drop("panel_run_id", "created_at"))
-            ),
-        },
+        metadata=table_metadata(
+            wh,
+            "item_verdicts",
+            {
+                "dagster/row_count": out.item_verdicts.height,
+                "null_verdicts": int(out.item_verdicts["level"].null_count()),
+                "panel_agreement": dg.MetadataValue.md(
+                    frame_to_markdown(out.panel_stats.drop("panel_run_id", "created_at"))
+                ),
+                "preview": dg.MetadataValue.md(frame_to_markdown(out.item_verdicts, max_rows=10)),
+            },
+        ),
     )
 
 

@@ -14,8 +14,8 @@ from quarkmed_dagster.checks import suite_check_result
 from quarkmed_dagster.leaderboard import leaderboard_text
 from quarkmed_dagster.llm.resource import LLMGatewayResource
 from quarkmed_dagster.marts.views import create_marts
-from quarkmed_dagster.metadata import frame_to_markdown
-from quarkmed_dagster.report.build import write_report
+from quarkmed_dagster.metadata import frame_metadata, frame_to_markdown, table_metadata
+from quarkmed_dagster.report.build import report_outline, write_report
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.settings import get_settings
 
@@ -54,28 +54,34 @@ def kqa_judge_concordance(
     gateway.flush_log()
     overall = out.filter(out["group_by"] == "all")
     return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": out.height,
-            "flagged_panels": dg.MetadataValue.int(
-                int(
-                    overall.filter(overall["flagged"] & overall["is_baseline"].is_not_null()).height
-                )
-            ),
-            "preview": dg.MetadataValue.md(
-                frame_to_markdown(
-                    overall.select(
-                        "audit_set",
-                        "judge_model",
-                        "n",
-                        "n_missing",
-                        "concordance",
-                        "kappa",
-                        "balanced_f1",
-                        "flagged",
+        metadata=table_metadata(
+            wh,
+            "concordance",
+            {
+                "dagster/row_count": out.height,
+                "flagged_panels": dg.MetadataValue.int(
+                    int(
+                        overall.filter(
+                            overall["flagged"] & overall["is_baseline"].is_not_null()
+                        ).height
                     )
-                )
-            ),
-        }
+                ),
+                "preview": dg.MetadataValue.md(
+                    frame_to_markdown(
+                        overall.select(
+                            "audit_set",
+                            "judge_model",
+                            "n",
+                            "n_missing",
+                            "concordance",
+                            "kappa",
+                            "balanced_f1",
+                            "flagged",
+                        )
+                    )
+                ),
+            },
+        )
     )
 
 
@@ -94,22 +100,21 @@ def marts(warehouse: WarehouseResource) -> dg.MaterializeResult:
     wh = warehouse.get()
     created = create_marts(wh)
     snapshot = wh.publish_snapshot(get_settings().analyst_snapshot)
-    preview = "leaderboard_breakdown not created yet (scoring tables missing)."
-    if "leaderboard_breakdown" in created:
-        frame = wh.read(
-            "SELECT candidate_model, is_baseline, category, tier, n_judged, mean_level, ci_low,"
-            " ci_high, rubric_set_version, corpus_version FROM leaderboard_breakdown"
-            " ORDER BY candidate_model, category, tier"
+    metadata = {
+        "views": dg.MetadataValue.json(created),
+        "analyst_snapshot": dg.MetadataValue.path(str(snapshot)),
+    }
+    if "leaderboard_breakdown" not in created:  # the scoring tables are missing
+        return dg.MaterializeResult(
+            metadata={**metadata, "dagster/row_count": 0, "preview": dg.MetadataValue.md("(empty)")}
         )
-        preview = frame_to_markdown(frame)
-    return dg.MaterializeResult(
-        metadata={
-            "views": dg.MetadataValue.json(created),
-            "preview": dg.MetadataValue.md(preview),
-            "dagster/row_count": len(created),
-            "analyst_snapshot": dg.MetadataValue.path(str(snapshot)),
-        }
+    frame = wh.read(
+        "SELECT candidate_model, is_baseline, category, tier, tag, n_judged, mean_level, ci_low,"
+        " ci_high, rubric_set_version, corpus_version FROM leaderboard_breakdown"
+        " ORDER BY candidate_model, category, tier, tag"
     )
+    metadata["preview"] = dg.MetadataValue.md(frame_to_markdown(frame))
+    return dg.MaterializeResult(metadata=table_metadata(wh, "leaderboard_breakdown", metadata))
 
 
 @dg.asset(
@@ -124,12 +129,19 @@ def marts(warehouse: WarehouseResource) -> dg.MaterializeResult:
 def html_report(warehouse: WarehouseResource) -> dg.MaterializeResult:
     wh = warehouse.get()
     path = write_report(wh, get_settings().reports_dir / "report.html")
-    return dg.MaterializeResult(
-        metadata={
-            "report_path": dg.MetadataValue.path(str(path)),
-            "bytes": path.stat().st_size,
-            "leaderboard": dg.MetadataValue.md(f"```\n{leaderboard_text(wh)}\n```"),
-        }
+    outline = report_outline(path.read_text(encoding="utf-8"))
+    return dg.MaterializeResult(  # rows, schema and preview: the report's sections
+        metadata=frame_metadata(
+            outline,
+            {
+                "report_path": dg.MetadataValue.path(str(path)),
+                "report_url": dg.MetadataValue.url(path.resolve().as_uri()),
+                "bytes": path.stat().st_size,
+                "plots": int(outline["plots"].sum()),
+                "leaderboard": dg.MetadataValue.md(f"```\n{leaderboard_text(wh)}\n```"),
+            },
+            preview_rows=40,
+        )
     )
 
 

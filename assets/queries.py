@@ -14,7 +14,7 @@ from quarkmed_dagster.ingest.batches import (
 from quarkmed_dagster.ingest.llm_classifier import ROLE, select_classifier
 from quarkmed_dagster.ingest.pipeline import ingest_file
 from quarkmed_dagster.llm.resource import LLMGatewayResource
-from quarkmed_dagster.metadata import frame_to_markdown
+from quarkmed_dagster.metadata import frame_to_markdown, table_metadata
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.settings import get_settings
 from quarkmed_dagster.warehouse import Warehouse, load_sql
@@ -86,27 +86,31 @@ def queries(
     categories = result.queries.group_by("category").len().sort("category")
     deciders = result.queries.group_by("category_classifier").len().sort("category_classifier")
     return dg.MaterializeResult(
-        metadata={
-            "source_file": str(path),
-            "loader": loader,
-            "rows_read": result.rows_read,
-            "dagster/row_count": result.queries.height,
-            "multi_turn_sessions": int(result.queries["is_multi_turn"].sum()),
-            "quarantined": result.quarantine.height,
-            "quarantine_rate": round(result.quarantine_rate, 4),
-            "duplicates_dropped": result.duplicates.height,
-            "reference_rubric_items": result.reference_rubrics.height,
-            "reference_answers": result.reference_answers.height,
-            "pii_replaced": json.dumps(result.pii_counts, sort_keys=True),
-            "categories": dg.MetadataValue.md(frame_to_markdown(categories)),
-            "classified_by": dg.MetadataValue.md(frame_to_markdown(deciders)),
-            "preview": dg.MetadataValue.md(
-                frame_to_markdown(
-                    result.queries.select("query_id", "category", "n_turns", "final_user_turn"),
-                    max_rows=10,
-                )
-            ),
-        }
+        metadata=table_metadata(
+            store,
+            "queries",
+            {
+                "source_file": str(path),
+                "loader": loader,
+                "rows_read": result.rows_read,
+                "dagster/row_count": result.queries.height,
+                "multi_turn_sessions": int(result.queries["is_multi_turn"].sum()),
+                "quarantined": result.quarantine.height,
+                "quarantine_rate": round(result.quarantine_rate, 4),
+                "duplicates_dropped": result.duplicates.height,
+                "reference_rubric_items": result.reference_rubrics.height,
+                "reference_answers": result.reference_answers.height,
+                "pii_replaced": json.dumps(result.pii_counts, sort_keys=True),
+                "categories": dg.MetadataValue.md(frame_to_markdown(categories)),
+                "classified_by": dg.MetadataValue.md(frame_to_markdown(deciders)),
+                "preview": dg.MetadataValue.md(
+                    frame_to_markdown(
+                        result.queries.select("query_id", "category", "n_turns", "final_user_turn"),
+                        max_rows=10,
+                    )
+                ),
+            },
+        )
     )
 
 

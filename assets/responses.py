@@ -8,7 +8,7 @@ import polars as pl
 
 from quarkmed_dagster.ingest.batches import query_files
 from quarkmed_dagster.llm.resource import LLMGatewayResource
-from quarkmed_dagster.metadata import frame_to_markdown
+from quarkmed_dagster.metadata import frame_to_markdown, table_metadata
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.responses.importing import STAGE, QueryIndex, import_responses
 from quarkmed_dagster.responses.pending import write_pending_queries
@@ -61,7 +61,12 @@ def candidate_responses(
     frame = pl.DataFrame(rows, infer_schema_length=None)
     if frame.height:
         wh.upsert_rows("candidate_responses", frame, ["response_id"])
-    return dg.MaterializeResult(metadata={"dagster/row_count": frame.height})
+    failed = int((frame["status"] == "failed").sum()) if frame.height else 0
+    return dg.MaterializeResult(
+        metadata=table_metadata(
+            wh, "candidate_responses", {"dagster/row_count": frame.height, "failed": failed}
+        )
+    )
 
 
 @dg.asset(
@@ -95,19 +100,26 @@ def imported_responses(
     wh.replace_rows("quarantine", result.quarantine, ["stage"], [STAGE])
     query_file, new_queries = write_pending_queries(settings.inbox_dir, result.pending_texts)
     return dg.MaterializeResult(
-        metadata={
-            "files": len(files),
-            "rows_read": result.rows_read,
-            "dagster/row_count": result.responses.height,
-            "matched_by_id": result.matched_by.get("id", 0),
-            "matched_by_text": result.matched_by.get("text", 0),
-            "pending_responses": len(result.pending),
-            "new_queries_written": new_queries,
-            "new_query_file": str(query_file) if query_file else "none",
-            "quarantined": result.quarantine.height,
-            "pii_replaced": json.dumps(result.pii_counts, sort_keys=True),
-            "quarantine_reasons": dg.MetadataValue.md(
-                frame_to_markdown(result.quarantine.group_by("reason").len().sort("reason"))
-            ),
-        }
+        metadata=table_metadata(
+            wh,
+            "candidate_responses",
+            {
+                "files": len(files),
+                "rows_read": result.rows_read,
+                "dagster/row_count": result.responses.height,
+                "matched_by_id": result.matched_by.get("id", 0),
+                "matched_by_text": result.matched_by.get("text", 0),
+                "pending_responses": len(result.pending),
+                "new_queries_written": new_queries,
+                "new_query_file": str(query_file) if query_file else "none",
+                "quarantined": result.quarantine.height,
+                "pii_replaced": json.dumps(result.pii_counts, sort_keys=True),
+                "quarantine_reasons": dg.MetadataValue.md(
+                    frame_to_markdown(result.quarantine.group_by("reason").len().sort("reason"))
+                ),
+                "preview": dg.MetadataValue.md(
+                    frame_to_markdown(result.responses, max_rows=10, max_chars=80)
+                ),
+            },
+        )
     )

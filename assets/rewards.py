@@ -17,7 +17,7 @@ import polars as pl
 from pydantic import Field
 
 from quarkmed_dagster.checks import suite_check_result
-from quarkmed_dagster.metadata import frame_to_markdown, save_plots
+from quarkmed_dagster.metadata import frame_to_markdown, save_plots, table_metadata
 from quarkmed_dagster.report.html import baseline_labels
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.rewards.config import RewardsConfig, checkpoint_steps, load_rewards_config
@@ -124,19 +124,23 @@ def reward_normalization(
     if not newly_frozen:
         context.log.info("stats %s already frozen; loaded, not refitted", stats.version)
     return dg.MaterializeResult(
-        metadata={
-            "stats_version": stats.version,
-            "content_hash": stats.content_hash,
-            "newly_frozen": newly_frozen,
-            "reference": stats.reference,
-            "matrix_version": matrix.version,
-            "artifact_path": path,
-            "dagster/row_count": rows.height,
-            "degenerate_dimensions": int(rows["degenerate"].sum()),
-            "preview": dg.MetadataValue.md(
-                frame_to_markdown(rows.drop("artifact_path", "content_hash"), max_rows=30)
-            ),
-        }
+        metadata=table_metadata(
+            store,
+            "reward_normalization_stats",
+            {
+                "stats_version": stats.version,
+                "content_hash": stats.content_hash,
+                "newly_frozen": newly_frozen,
+                "reference": stats.reference,
+                "matrix_version": matrix.version,
+                "artifact_path": path,
+                "dagster/row_count": rows.height,
+                "degenerate_dimensions": int(rows["degenerate"].sum()),
+                "preview": dg.MetadataValue.md(
+                    frame_to_markdown(rows.drop("artifact_path", "content_hash"), max_rows=30)
+                ),
+            },
+        )
     )
 
 
@@ -173,14 +177,18 @@ def reward_vectors(config: RewardStatsConfig, warehouse: WarehouseResource) -> d
         .sort("mean_reward", descending=True, nulls_last=True)
     )
     return dg.MaterializeResult(
-        metadata={
-            "stats_version": stats.version,
-            "dagster/row_count": vectors.height,
-            "responses": scores.height,
-            "gated_responses": int(scores["gated"].sum()),
-            "missing_values": int(vectors["normalized_value"].null_count()),
-            "mean_reward_by_model": dg.MetadataValue.md(frame_to_markdown(by_model)),
-        }
+        metadata=table_metadata(
+            store,
+            "reward_vectors",
+            {
+                "stats_version": stats.version,
+                "dagster/row_count": vectors.height,
+                "responses": scores.height,
+                "gated_responses": int(scores["gated"].sum()),
+                "missing_values": int(vectors["normalized_value"].null_count()),
+                "mean_reward_by_model": dg.MetadataValue.md(frame_to_markdown(by_model)),
+            },
+        )
     )
 
 
@@ -254,7 +262,9 @@ def reward_weight_trajectory(
         "missing_checkpoints": json.dumps(missing, sort_keys=True),
     }
     metadata |= {name: dg.MetadataValue.md(image) for name, image in images.items()}
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(
+        metadata=table_metadata(store, "reward_weight_trajectory", metadata)
+    )
 
 
 @dg.asset(
@@ -287,9 +297,13 @@ def reward_diagnosis(
     _reports_dir().mkdir(parents=True, exist_ok=True)
     (_reports_dir() / "diagnosis.md").write_text(section + "\n")
     return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": mart.height,
-            "models": mart["candidate_model"].n_unique() if mart.height else 0,
-            "report_section": dg.MetadataValue.md(section),
-        }
+        metadata=table_metadata(
+            store,
+            "reward_diagnosis",
+            {
+                "dagster/row_count": mart.height,
+                "models": mart["candidate_model"].n_unique() if mart.height else 0,
+                "report_section": dg.MetadataValue.md(section),
+            },
+        )
     )

@@ -15,7 +15,7 @@ from pydantic import Field
 from quarkmed_dagster.checks import suite_check_result
 from quarkmed_dagster.embeddings import get_embedder
 from quarkmed_dagster.llm.types import stable_hash
-from quarkmed_dagster.metadata import frame_to_markdown
+from quarkmed_dagster.metadata import frame_to_markdown, table_metadata
 from quarkmed_dagster.rubrics.config import ConsensusParams
 from quarkmed_dagster.rubrics.constraints_check import constraint_report
 from quarkmed_dagster.rubrics.coverage_stage import run_coverage
@@ -126,39 +126,41 @@ def rubric_generation(context: dg.AssetExecutionContext, config: RubricStageConf
         "failed_retry_next_run": report.failed,
         "stopped_by_budget": report.stopped_by_budget or "no",
     }
-    answers = warehouse.count("candidate_answers")
-    points = warehouse.count("knowledge_points")
-    items = warehouse.read("SELECT count(*) AS n FROM current_rubric_items")["n"][0]
     yield dg.MaterializeResult(
         asset_key="candidate_answers",
-        metadata={"dagster/row_count": answers, **summary, "cost_guard": report.estimate},
+        metadata=table_metadata(
+            warehouse, "candidate_answers", {**summary, "cost_guard": report.estimate}
+        ),
     )
     yield dg.MaterializeResult(
         asset_key="knowledge_points",
-        metadata={
-            "dagster/row_count": points,
-            "clusters": warehouse.count("rubric_clusters"),
-        },
+        metadata=table_metadata(
+            warehouse, "knowledge_points", {"clusters": warehouse.count("rubric_clusters")}
+        ),
     )
     yield dg.MaterializeResult(
         asset_key="query_rubrics",
-        metadata={
-            "dagster/row_count": int(items),
-            **summary,
-            "review_reasons": dg.MetadataValue.json(report.reviews),
-            "planned_calls": dg.MetadataValue.json(report.planned_calls),
-            "rubric_set_versions": ", ".join(report.versions),
-            "prompts": ", ".join(ALL_PROMPTS),
-            "preview": dg.MetadataValue.md(
-                frame_to_markdown(
-                    warehouse.read(
-                        "SELECT query_id, tier, tag, title, weight, support_count, verification "
-                        "FROM current_rubric_items ORDER BY query_id, tier LIMIT 12"
-                    ),
-                    max_chars=80,
-                )
-            ),
-        },
+        metadata=table_metadata(
+            warehouse,
+            "current_rubric_items",
+            {
+                **summary,
+                "review_reasons": dg.MetadataValue.json(report.reviews),
+                "planned_calls": dg.MetadataValue.json(report.planned_calls),
+                "rubric_set_versions": ", ".join(report.versions),
+                "prompts": ", ".join(ALL_PROMPTS),
+                "preview": dg.MetadataValue.md(
+                    frame_to_markdown(
+                        warehouse.read(
+                            "SELECT query_id, tier, tag, title, weight, support_count, "
+                            "verification FROM current_rubric_items ORDER BY query_id, tier "
+                            "LIMIT 12"
+                        ),
+                        max_chars=80,
+                    )
+                ),
+            },
+        ),
     )
 
 
@@ -222,8 +224,14 @@ def rubric_physician_coverage(context: dg.AssetExecutionContext) -> dg.Materiali
     warehouse: Warehouse = context.resources.warehouse.get()
     frame: pl.DataFrame = run_coverage(warehouse, get_embedder().encode)
     return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": frame.height,
-            "preview": dg.MetadataValue.md(frame_to_markdown(frame, max_rows=100, max_chars=80)),
-        }
+        metadata=table_metadata(
+            warehouse,
+            "rubric_coverage",
+            {
+                "dagster/row_count": frame.height,
+                "preview": dg.MetadataValue.md(
+                    frame_to_markdown(frame, max_rows=100, max_chars=80)
+                ),
+            },
+        )
     )

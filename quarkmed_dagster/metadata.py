@@ -1,4 +1,6 @@
-"""Small helpers for Dagster metadata previews (no Dagster import: plain strings)."""
+"""Dagster metadata for the assets: markdown previews, and one helper that gives every
+asset over a warehouse table its row count, column schema and preview (the Dagster UI shows
+``dagster/row_count`` and ``dagster/column_schema`` natively)."""
 
 from __future__ import annotations
 
@@ -6,8 +8,16 @@ import base64
 from collections.abc import Mapping
 from html import escape
 from pathlib import Path
+from typing import Any
 
+import dagster as dg
 import polars as pl
+
+from quarkmed_dagster.warehouse import Warehouse
+
+ROW_COUNT = "dagster/row_count"
+COLUMN_SCHEMA = "dagster/column_schema"
+PREVIEW = "preview"
 
 
 def frame_to_markdown(frame: pl.DataFrame, max_rows: int = 20, max_chars: int = 120) -> str:
@@ -19,7 +29,12 @@ def frame_to_markdown(frame: pl.DataFrame, max_rows: int = 20, max_chars: int = 
     rule = "|" + "---|" * len(shown.columns)
     rows = []
     for row in shown.iter_rows():
-        cells = [str(v).replace("|", "/").replace("\n", " ")[:max_chars] for v in row]
+        cells = [
+            (f"{v:.4g}" if isinstance(v, float) else str(v))
+            .replace("|", "/")
+            .replace("\n", " ")[:max_chars]
+            for v in row
+        ]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join([header, rule, *rows])
 
@@ -36,3 +51,57 @@ def save_plots(plots: Mapping[str, str], directory: Path) -> dict[str, str]:
     for name, svg in plots.items():
         (directory / f"{name}.svg").write_text(svg, encoding="utf-8")
     return {name: svg_markdown(svg, name) for name, svg in plots.items()}
+
+
+def column_schema(wh: Warehouse, table: str) -> dg.TableSchema:
+    """The stored columns of a warehouse table or view, with DuckDB types and nullability."""
+    described = wh.read(f'DESCRIBE "{table}"')
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=r["column_name"],
+                type=r["column_type"],
+                constraints=dg.TableColumnConstraints(nullable=r["null"] != "NO"),
+            )
+            for r in described.iter_rows(named=True)
+        ]
+    )
+
+
+def frame_metadata(
+    frame: pl.DataFrame, metadata: Mapping[str, Any] | None = None, preview_rows: int = 10
+) -> dict[str, Any]:
+    """Row count, column schema (Polars types) and markdown preview of ``frame``, under the
+    asset's own ``metadata`` (which wins where both give a key)."""
+    schema = dg.TableSchema(
+        columns=[dg.TableColumn(name, str(dtype)) for name, dtype in frame.schema.items()]
+    )
+    out: dict[str, Any] = {
+        ROW_COUNT: frame.height,
+        COLUMN_SCHEMA: dg.MetadataValue.table_schema(schema),
+        PREVIEW: dg.MetadataValue.md(frame_to_markdown(frame, max_rows=preview_rows)),
+    }
+    return {**out, **(metadata or {})}
+
+
+def table_metadata(
+    wh: Warehouse,
+    table: str,
+    metadata: Mapping[str, Any] | None = None,
+    preview_rows: int = 10,
+) -> dict[str, Any]:
+    """An asset's metadata over warehouse ``table``: the asset's own ``metadata`` plus, where it
+    does not give them, the table's row count, its column schema and a markdown preview of
+    its first rows. An asset that reports the rows of one run or batch passes its own
+    ``dagster/row_count`` (and ``preview``)."""
+    own = dict(metadata or {})
+    out: dict[str, Any] = {
+        "dagster/table_name": table,
+        COLUMN_SCHEMA: dg.MetadataValue.table_schema(column_schema(wh, table)),
+    }
+    if ROW_COUNT not in own:
+        out[ROW_COUNT] = wh.count(table)
+    if PREVIEW not in own:
+        head = wh.read(f'SELECT * FROM "{table}" LIMIT {int(preview_rows)}')
+        out[PREVIEW] = dg.MetadataValue.md(frame_to_markdown(head, max_chars=80))
+    return {**out, **own}

@@ -1,3 +1,4 @@
+-- requires: queries, llm_calls, candidate_responses
 CREATE OR REPLACE VIEW score_versions AS
 WITH query_set AS (
     -- the same hash as a release's query_set_version (stable_hash of the sorted query ids)

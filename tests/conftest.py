@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+# `main_job`: the main job run once per session on a bundled slice (shared by the main-job,
+# marts and asset-metadata tests).
+pytest_plugins = ["tests.integration.main_job"]
+
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 

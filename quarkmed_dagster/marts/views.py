@@ -6,6 +6,7 @@ from __future__ import annotations
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 MART_NAMES = [
+    "mart_score_versions",  # first: the score marts below read it
     "mart_leaderboard_breakdown",
     "mart_leaderboard_versioned",
     "mart_query_scores_versioned",
@@ -31,4 +32,5 @@ def create_marts(wh: Warehouse) -> list[str]:
             if all(t in tables for t in required_tables(sql)):
                 con.execute(sql)
                 created.append(name.removeprefix("mart_"))
+                tables.add(created[-1])  # a later mart may read this one
     return created

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from html import unescape
 from pathlib import Path
 
 import polars as pl
@@ -76,6 +77,25 @@ def build_report(wh: Warehouse) -> str:
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>QuarkMed report</title>"
         f"<style>{CSS}</style></head><body>{''.join(body)}<script>{MARKER_JS}</script></body></html>"
+    )
+
+
+def report_outline(html: str) -> pl.DataFrame:
+    """One row per report section: its title, plots and tables."""
+    rows = []
+    for part in html.split("<h2>")[1:]:
+        title, body = part.split("</h2>", 1)
+        rows.append(
+            {
+                "section": unescape(title),
+                "plots": body.count('<svg class="plot"'),
+                "tables": body.count("<table>"),
+                "empty": 'class="empty"' in body and "<svg" not in body,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={"section": pl.Utf8, "plots": pl.Int64, "tables": pl.Int64, "empty": pl.Boolean},
     )
 
 

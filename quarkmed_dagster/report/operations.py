@@ -90,7 +90,7 @@ def agreement_section(
             for r in overall.iter_rows(named=True)
         ]
         parts.append(_kqa_summary(conc))
-        parts.append(bar_chart(rows, "Concordance with physicians", xmax=1.0))
+        parts.append(bar_chart(rows, "Concordance with expert labels", xmax=1.0))
         flagged = overall.filter(pl.col("flagged"))
         if not flagged.is_empty():
             names = sorted(
@@ -140,20 +140,20 @@ def cost_section(calls: pl.DataFrame) -> list[str]:
     calls = with_model_labels(calls)
     tokens = [
         (
-            f"{r['stage']} · {r['model']}",
+            f"{r['model']} · {r['stage']}",  # a long label loses the stage's end, not the model's
             float(r["tokens_in"] or 0) + float(r["tokens_out"] or 0),
             None,
             None,
         )
         for r in calls.iter_rows(named=True)
     ]
-    parts = [bar_chart(tokens, "Tokens (in + out) by stage and model", fmt="{:.0f}")]
+    parts = [bar_chart(tokens, "Tokens (in + out) by model and stage", fmt="{:.0f}")]
     if (calls["cost_usd"].fill_null(0) > 0).any():
         cost = [
-            (f"{r['stage']} · {r['model']}", r["cost_usd"], None, None)
+            (f"{r['model']} · {r['stage']}", r["cost_usd"], None, None)
             for r in calls.iter_rows(named=True)
         ]
-        parts.append(bar_chart(cost, "Cost (USD) by stage and model", fmt="{:.4f}"))
+        parts.append(bar_chart(cost, "Cost (USD) by model and stage", fmt="{:.4f}"))
     else:
         parts.append("<p>All calls cost $0 (offline baseline models or unpriced models).</p>")
     return [section("Cost and tokens", *parts, table_html(calls.drop("is_baseline")))]

@@ -2,52 +2,15 @@
 slice of the bundled sample with the offline baseline models: every stage runs, the demo
 candidates rank in their known order, and a rerun makes no new model call."""
 
-import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from quarkmed_dagster.baselines.candidates import EXPECTED_ORDER
 
-PROJECT = Path(__file__).resolve().parents[2]
-SAMPLE = PROJECT / "data" / "sample"
+# the session-wide `main_job` fixture runs `quarkmed run` once: tests/integration/main_job.py
 ROW = re.compile(r"^\s*(\d+)\s+(baseline/\S+) \[baseline\]\s+([0-9.]+)\s")
-
-
-def _slice_sample(target: Path) -> None:
-    """3 K-QA questions and 3 HealthBench conversations (2 multi-turn), plus corpus + audit."""
-    (target / "queries").mkdir(parents=True)
-    kqa = (SAMPLE / "queries" / "kqa_sample.jsonl").read_text("utf-8").split("\n")
-    (target / "queries" / "kqa_sample.jsonl").write_text("\n".join(kqa[:3]) + "\n", "utf-8")
-    rows = [
-        line
-        for line in (SAMPLE / "queries" / "healthbench_sample.jsonl").read_text("utf-8").split("\n")
-        if line.strip()
-    ]
-    multi = [r for r in rows if len(json.loads(r)["prompt"]) > 1][:2]
-    single = [r for r in rows if len(json.loads(r)["prompt"]) == 1][:1]
-    (target / "queries" / "healthbench_sample.jsonl").write_text(
-        "\n".join(multi + single) + "\n", "utf-8"
-    )
-    shutil.copytree(SAMPLE / "corpus", target / "corpus")
-    shutil.copytree(SAMPLE / "audit", target / "audit")
-
-
-def _run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "quarkmed_dagster.cli", "run"],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1500,
-    )
 
 
 def _leaderboard(stdout: str) -> dict[str, float]:
@@ -59,24 +22,8 @@ def _live_calls(warehouse: Path) -> int:
         return con.execute("SELECT count(*) FROM llm_calls WHERE status = 'ok'").fetchone()[0]
 
 
-@pytest.fixture(scope="module")
-def main_job(tmp_path_factory):
-    root = tmp_path_factory.mktemp("main_job")
-    _slice_sample(root / "sample")
-    env = {
-        **os.environ,
-        "QUARKMED_DATA_HOME": str(root / "home"),
-        "QUARKMED_SAMPLE_DATA_DIR": str(root / "sample"),
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-    }
-    env.pop("QUARKMED_ES_URL", None)  # embedded defaults, as on a fresh machine
-    first = _run(env)
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    return root / "home", env, first
-
-
 def test_main_job_ranks_the_demo_candidates_in_their_known_order(main_job):
-    home, _, first = main_job
+    home, first = main_job.home, main_job.first
     scores = _leaderboard(first.stdout)
     assert set(scores) == {f"baseline/{name}" for name in EXPECTED_ORDER}
     reference, first_sentence, generic, unsafe = (
@@ -110,9 +57,8 @@ def test_main_job_ranks_the_demo_candidates_in_their_known_order(main_job):
 
 
 def test_rerun_reuses_every_model_call(main_job):
-    home, env, first = main_job
-    calls = _live_calls(home / "warehouse.duckdb")
-    again = _run(env)
+    calls = _live_calls(main_job.warehouse)
+    again = main_job.run()
     assert again.returncode == 0, again.stderr[-3000:]
-    assert _leaderboard(again.stdout) == _leaderboard(first.stdout)
-    assert _live_calls(home / "warehouse.duckdb") == calls
+    assert _leaderboard(again.stdout) == _leaderboard(main_job.first.stdout)
+    assert _live_calls(main_job.warehouse) == calls

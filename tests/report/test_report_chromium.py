@@ -5,8 +5,6 @@ checkpoints, models compared as points, distribution, diagnosis) included."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import polars as pl
@@ -17,8 +15,7 @@ from quarkmed_dagster.rewards.matrix import default_matrix
 from quarkmed_dagster.rewards.simulation import SimulationSpec, simulate_batches, simulate_steps
 from quarkmed_dagster.rewards.tables import trajectory_frame
 from quarkmed_dagster.rewards.weighting import tri_factor_weights
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from tests.report.chromium import CHROMIUM, dump_dom
 
 
 def _seed(warehouse) -> None:
@@ -147,27 +144,7 @@ def test_report_plots_are_drawn_in_chromium(warehouse, tmp_path):
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in html
     assert "(baseline)" in html and "Below the configured concordance threshold" in html
-    dom = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--virtual-time-budget=3000",
-            "--dump-dom",
-            report.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=True,
-    ).stdout
+    dom = dump_dom(report, tmp_path / "profile")
     svgs = dom.count("<svg")
     # leaderboard, category, distribution, dimension, agreement x2; rewards: simulated
     # weights (top movers + 4 categories) and redundancy, checkpoint weights and model weights
