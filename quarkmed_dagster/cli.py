@@ -168,15 +168,17 @@ def export(fmt: str, out: str) -> None:
     """Export rubrics as HealthBench JSONL, or the result tables as Parquet."""
     from pathlib import Path
 
-    from quarkmed_dagster.marts.export import export_healthbench, export_parquet
+    from quarkmed_dagster.marts.export import export_healthbench, export_parquet, parquet_tables
 
     warehouse = _warehouse()
     if fmt == "healthbench":
         n = export_healthbench(warehouse, Path(out))
         click.echo(f"{n} HealthBench-format examples -> {out}")
-    else:
-        written = export_parquet(warehouse, Path(out))
-        click.echo(f"{len(written)} tables -> {out}")
+        return
+    with _progress() as progress:
+        task = progress.add_task("tables written", total=len(parquet_tables(warehouse)))
+        written = export_parquet(warehouse, Path(out), lambda _: progress.advance(task))
+    click.echo(f"{len(written)} tables -> {out}")
 
 
 @main.command("audit-sample")
@@ -188,16 +190,19 @@ def audit_sample(per_stratum: int, name: str, out_dir: str | None, seed: int) ->
     """Blinded stratified sample (category x tier x model) as CSV + XLSX, plus a key file."""
     from pathlib import Path
 
-    from quarkmed_dagster.audit.sampling import SAMPLE_SQL, stratified_sample, write_sample
+    from quarkmed_dagster.audit.sampling import (
+        STRATA,
+        audit_candidates,
+        stratified_sample,
+        write_sample,
+    )
 
-    warehouse = _warehouse()
-    tables = set(warehouse.read("SELECT table_name FROM information_schema.tables")["table_name"])
-    if not {"candidate_responses", "item_verdicts", "judge_verdicts"} <= tables:
-        raise click.ClickException("No scored responses yet: run `quarkmed run` first.")
-    candidates = warehouse.read(SAMPLE_SQL)
+    candidates = audit_candidates(_warehouse())
     if candidates.is_empty():  # the tables exist from the schema but nothing was scored yet
         raise click.ClickException("No scored responses yet: run `quarkmed run` first.")
     sample = stratified_sample(candidates, per_stratum, seed)
+    strata = sample.select(STRATA).n_unique()
+    click.echo(f"stratified by {' x '.join(STRATA)}: {strata} strata, up to {per_stratum} each")
     target = Path(out_dir) if out_dir else get_settings().reports_dir / "audit"
     paths = write_sample(sample, target, name)
     click.echo(f"{sample.height} rows; clinician files: {paths['csv']}, {paths['xlsx']}")
@@ -221,7 +226,7 @@ def audit_import(labels: str, key: str, audit_set: str, threshold: float) -> Non
     key_frame = pl.read_csv(key, infer_schema_length=0)
     table = audit_concordance(read_labels(Path(labels)), key_frame, audit_set, threshold)
     store_concordance(_warehouse(), table, [audit_set])
-    click.echo(table.filter(pl.col("group_by") == "all"))
+    _echo_concordance(table)
 
 
 @main.command()
@@ -229,26 +234,49 @@ def audit_import(labels: str, key: str, audit_set: str, threshold: float) -> Non
 @click.option("--limit", default=0, help="Only the first N K-QA rows (0 = all 399).")
 def concordance(threshold: float, limit: int) -> None:
     """Grade K-QA physician-labelled statement checks with the judge panel; store concordance."""
-    import polars as pl
-    from rich.progress import Progress
-
-    from quarkmed_dagster.audit.runner import run_kqa_concordance
+    from quarkmed_dagster.audit.runner import kqa_statement_count, run_kqa_concordance
     from quarkmed_dagster.llm.resource import LLMGatewayResource
 
     settings = get_settings()
     llm = LLMGatewayResource.from_settings()
     judges = [m.model for m in llm.role_models("judges")]
-    with Progress() as progress:
-        task = progress.add_task("K-QA concordance", total=len(judges))
+    total = kqa_statement_count(settings.sample_data_dir, limit or None) * len(judges)
+    with _progress() as progress:
+        task = progress.add_task("K-QA statements judged", total=total)
         gateway = llm.gateway("kqa_concordance")
         out = run_kqa_concordance(
-            _warehouse(), gateway, settings.sample_data_dir, judges, threshold, limit or None
+            _warehouse(),
+            gateway,
+            settings.sample_data_dir,
+            judges,
+            threshold,
+            limit or None,
+            on_progress=lambda n: progress.advance(task, n),
         )
         gateway.flush_log()
-        progress.update(task, completed=len(judges))
+    _echo_concordance(out)
+
+
+def _progress():  # type: ignore[no-untyped-def]
+    """A rich progress bar (count, bar, elapsed, remaining) on stderr."""
+    from rich.console import Console
+    from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    return Progress(
+        *Progress.get_default_columns(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    )
+
+
+def _echo_concordance(table) -> None:  # type: ignore[no-untyped-def]
+    """The overall concordance rows of ``table``, one line per audit set and judge."""
+    import polars as pl
+
     cols = ["audit_set", "judge_model", "n", "concordance", "kappa", "balanced_f1", "flagged"]
-    with pl.Config(tbl_rows=40, tbl_cols=10, fmt_str_lengths=40):
-        click.echo(out.filter(pl.col("group_by") == "all").select(cols))
+    with pl.Config(tbl_rows=40, tbl_cols=10, fmt_str_lengths=40, tbl_width_chars=140):
+        click.echo(table.filter(pl.col("group_by") == "all").select(cols))
 
 
 @main.group()

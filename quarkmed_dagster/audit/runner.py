@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -13,13 +14,16 @@ from quarkmed_dagster.audit.kqa import (
     load_kqa,
     physician_reference,
 )
-from quarkmed_dagster.llm.types import Gateway
+from quarkmed_dagster.llm.types import CallRequest, CallResult, Gateway
 from quarkmed_dagster.prompts import load_prompt
 from quarkmed_dagster.warehouse import Warehouse
 
 KQA_FILE = Path("audit") / "NLI_medical_annotator.csv"
 KQA_SETS = ["kqa_nli_binary", "kqa_nli_3way", "kqa_nli_binary_physicians"]
 DEFAULT_THRESHOLD = 0.7
+# With a progress callback the calls go to the gateway in chunks of this many (each chunk
+# still runs at the deployment's concurrency), so progress is reported as chunks finish.
+PROGRESS_CHUNK = 64
 
 
 def run_kqa_concordance(
@@ -29,14 +33,17 @@ def run_kqa_concordance(
     judge_models: list[str],
     threshold: float = DEFAULT_THRESHOLD,
     limit: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> pl.DataFrame:
+    """``on_progress(n)`` is told each time ``n`` more statements were judged (out of
+    ``kqa_statement_count(...) x len(judge_models)``)."""
     frame = load_kqa(sample_data_dir / KQA_FILE)
     if limit is not None:
         frame = frame.head(limit)
     version = load_prompt("judge_response").version
     parts = []
     for model in judge_models:
-        results = gateway.run(judge_requests(frame, model))
+        results = _judge(gateway, judge_requests(frame, model), on_progress)
         table = kqa_concordance(labelled_frame(frame, results, model), threshold)
         parts.append(
             table.with_columns(
@@ -50,6 +57,24 @@ def run_kqa_concordance(
     out = pl.concat([*parts, human], how="diagonal_relaxed")
     store_concordance(wh, out, KQA_SETS)
     return out
+
+
+def kqa_statement_count(sample_data_dir: Path, limit: int | None = None) -> int:
+    rows = load_kqa(sample_data_dir / KQA_FILE).height
+    return rows if limit is None else min(rows, limit)
+
+
+def _judge(
+    gateway: Gateway, requests: list[CallRequest], on_progress: Callable[[int], None] | None
+) -> list[CallResult]:
+    if on_progress is None:
+        return gateway.run(requests)
+    results: list[CallResult] = []
+    for start in range(0, len(requests), PROGRESS_CHUNK):
+        chunk = requests[start : start + PROGRESS_CHUNK]
+        results.extend(gateway.run(chunk))
+        on_progress(len(chunk))
+    return results
 
 
 def store_concordance(wh: Warehouse, frame: pl.DataFrame, audit_sets: list[str]) -> None:

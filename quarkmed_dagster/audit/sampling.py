@@ -14,35 +14,36 @@ import polars as pl
 from openpyxl import Workbook, load_workbook
 
 from quarkmed_dagster.audit.metrics import concordance_table
+from quarkmed_dagster.llm.config import is_baseline
 from quarkmed_dagster.llm.types import stable_hash
+from quarkmed_dagster.responses.requests import session_history
+from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 STRATA = ["category", "tier", "candidate_model"]
 CLINICIAN_COLUMNS = [
     "sample_id",
     "category",
     "tier",
+    "history",
     "query_text",
     "response_text",
     "item_title",
     "levels",
     "expert_level",
 ]
-SAMPLE_SQL = """
-SELECT cr.response_id, ri.item_id, cr.query_id, q.category, ri.tier, cr.candidate_model,
-       q.final_user_turn AS query_text, cr.response_text, ri.title AS item_title,
-       CAST(ri.levels AS VARCHAR) AS levels,
-       CAST(iv.level AS VARCHAR) AS panel_level,
-       (SELECT CAST(to_json(map_from_entries(list(
-                   {'k': j.judge_model, 'v': CAST(j.level AS VARCHAR)})))
-               AS VARCHAR)
-          FROM judge_verdicts AS j
-          WHERE j.response_id = cr.response_id AND j.item_id = ri.item_id) AS judge_levels
-FROM candidate_responses AS cr
-JOIN queries AS q ON q.query_id = cr.query_id
-JOIN rubric_items AS ri ON ri.query_id = cr.query_id
-LEFT JOIN item_verdicts AS iv ON iv.response_id = cr.response_id AND iv.item_id = ri.item_id
-WHERE cr.response_text IS NOT NULL
-"""
+
+
+def audit_candidates(wh: Warehouse) -> pl.DataFrame:
+    """Every judged (response, current rubric item) with its query, the conversation before
+    the final user turn as plain text (``history``), the panel and per-judge levels."""
+    frame = wh.read(load_sql("select_audit_candidates"))
+    history = [_history_text(turns) for turns in frame["turns"].to_list()]
+    return frame.drop("turns").with_columns(pl.Series("history", history, dtype=pl.Utf8))
+
+
+def _history_text(turns: object) -> str:
+    earlier, _ = session_history(turns)
+    return "\n".join(f"{t['role']}: {t['content']}" for t in earlier)
 
 
 def stratified_sample(frame: pl.DataFrame, per_stratum: int, seed: int = 0) -> pl.DataFrame:
@@ -63,6 +64,8 @@ def stratified_sample(frame: pl.DataFrame, per_stratum: int, seed: int = 0) -> p
 
 def write_sample(sample: pl.DataFrame, out_dir: Path, name: str) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
+    if "history" not in sample.columns:
+        sample = sample.with_columns(pl.lit("", dtype=pl.Utf8).alias("history"))
     clinician = sample.with_columns(pl.lit(None, dtype=pl.Utf8).alias("expert_level")).select(
         CLINICIAN_COLUMNS
     )
@@ -112,8 +115,13 @@ def _norm(level: str | None) -> str | None:
         return text
 
 
+PAIR_COLUMNS = ("tier", "category", "candidate_model", "judge_model", "expert_label", "judge_label")
+PANEL = "panel"
+
+
 def labelled_pairs(labels: pl.DataFrame, key: pl.DataFrame) -> pl.DataFrame:
-    """One row per (sample, judge) with the expert label; the panel consensus is judge 'panel'."""
+    """One row per (sample, judge) with the expert label; the panel consensus is judge 'panel'.
+    ``is_baseline``: the judge is an offline baseline (the panel: all of its judges are)."""
     joined = labels.select("sample_id", "tier", "category", "expert_level").join(
         key, on="sample_id", how="inner"
     )
@@ -122,30 +130,34 @@ def labelled_pairs(labels: pl.DataFrame, key: pl.DataFrame) -> pl.DataFrame:
         expert = _norm(r["expert_level"])
         if expert is None:
             continue
-        judges = {"panel": r["panel_level"]}
-        judges.update(json.loads(r["judge_levels"]) if r["judge_levels"] else {})
+        members = json.loads(r["judge_levels"]) if r["judge_levels"] else {}
+        judges = {PANEL: r["panel_level"], **members}
+        panel_baseline = bool(members) and all(is_baseline(j) for j in members)
         for judge, level in judges.items():
             rows.append(
                 {
                     "tier": r["tier"],
                     "category": r["category"],
+                    "candidate_model": r["candidate_model"],
                     "judge_model": judge,
                     "expert_label": expert,
                     "judge_label": _norm(level),
+                    "is_baseline": panel_baseline if judge == PANEL else is_baseline(judge),
                 }
             )
-    schema = {
-        c: pl.Utf8 for c in ("tier", "category", "judge_model", "expert_label", "judge_label")
-    }
+    schema = {c: pl.Utf8 for c in PAIR_COLUMNS} | {"is_baseline": pl.Boolean}
     return pl.DataFrame(rows, schema=schema)
 
 
 def audit_concordance(
     labels: pl.DataFrame, key: pl.DataFrame, audit_set: str, threshold: float
 ) -> pl.DataFrame:
+    """Concordance of the panel and of each judge with the clinicians' labels: overall, per
+    tier, per category and per (blinded, now unblinded) candidate model."""
     pairs = labelled_pairs(labels, key)
-    table = concordance_table(pairs, audit_set, ["tier", "category"], threshold)
-    return table.with_columns(
-        pl.col("judge_model").str.starts_with("baseline/").alias("is_baseline"),
+    table = concordance_table(pairs, audit_set, ["tier", "category", "candidate_model"], threshold)
+    baseline = pairs.select("judge_model", "is_baseline").unique("judge_model")
+    return table.join(baseline, on="judge_model", how="left").with_columns(
+        pl.col("is_baseline").fill_null(False),
         pl.lit(None, dtype=pl.Utf8).alias("prompt_version"),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from quarkmed_dagster.warehouse import Warehouse
@@ -74,13 +75,24 @@ def export_healthbench(wh: Warehouse, path: Path) -> int:
     return frame.height
 
 
-def export_parquet(wh: Warehouse, out_dir: Path) -> list[Path]:
-    tables = set(wh.read("SELECT table_name FROM information_schema.tables")["table_name"])
+def parquet_tables(wh: Warehouse) -> list[str]:
+    present = set(wh.read("SELECT table_name FROM information_schema.tables")["table_name"])
+    return [t for t in PARQUET_TABLES if t in present]
+
+
+def export_parquet(
+    wh: Warehouse, out_dir: Path, on_table: Callable[[str], None] | None = None
+) -> list[Path]:
+    """Each result table to ``out_dir/<table>.parquet`` (DuckDB streams it: no table is
+    held in memory); ``on_table(name)`` is told as each one is written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for table in PARQUET_TABLES:
-        if table in tables:
+    tables = parquet_tables(wh)
+    with wh.connect() as con:
+        for table in tables:
             target = out_dir / f"{table}.parquet"
-            wh.read_table(table).write_parquet(target)
+            con.execute(f"COPY (SELECT * FROM \"{table}\") TO '{target}' (FORMAT parquet)")
             written.append(target)
+            if on_table is not None:
+                on_table(table)
     return written

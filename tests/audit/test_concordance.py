@@ -120,6 +120,7 @@ def test_blinded_sample_round_trip(warehouse, tmp_path):
     paths = write_sample(sample, tmp_path, "audit")
     clinician = paths["csv"].read_text()
     assert "candidate" not in clinician and "semantic-judge" not in clinician
+    assert clinician.startswith("sample_id,category,tier,history,query_text,")
     # A clinician agrees on Essential items and disagrees on Pitfall items (XLSX round trip).
     from openpyxl import load_workbook
 
@@ -134,6 +135,8 @@ def test_blinded_sample_round_trip(warehouse, tmp_path):
     table = audit_concordance(read_labels(paths["xlsx"]), key, "clinic", 0.7)
     overall = table.filter((pl.col("group_by") == "all") & (pl.col("judge_model") == "panel"))
     assert overall["concordance"].item() == 0.5 and overall["flagged"].item()
+    assert overall["is_baseline"].item()  # a panel of baseline judges is a baseline
+    assert set(table["group_by"]) == {"all", "tier", "category", "candidate_model"}
     per_tier = table.filter((pl.col("group_by") == "tier") & (pl.col("judge_model") == "panel"))
     assert dict(per_tier.select("group_value", "concordance").iter_rows()) == {
         "Essential": 1.0,
