@@ -42,14 +42,44 @@ class FailedWithWarningOnly(dg.AutomationCondition[dg.AssetCheckKey]):
         )
 
 
-NO_UPSTREAM_CHECK_IN_ERROR = dg.AutomationCondition.all_deps_match(
-    dg.AutomationCondition.all_checks_match(
-        dg.AutomationCondition.check_passed()
-        | (dg.AutomationCondition.check_failed() & FailedWithWarningOnly())
-        | dg.AutomationCondition.will_be_requested(),
-        blocking_only=True,
-    ).with_label("blocking_checks_passed_or_warned")
-).with_label("no_upstream_blocking_check_in_error")
+class PythonConditions(dg.AutomationCondition[dg.AssetKey]):
+    """Evaluates its operand unchanged; marks the tree as holding Python conditions.
+
+    Dagster decides whether a condition can be serialised from its children, and the check
+    operators do not list their operand as a child: without this node the code location
+    would try to serialise ``FailedWithWarningOnly`` and fail to load in the UI.
+    """
+
+    def __init__(self, operand: dg.AutomationCondition) -> None:
+        self.operand = operand
+
+    @property
+    def name(self) -> str:
+        return "python_conditions"
+
+    @property
+    def children(self) -> Sequence[dg.AutomationCondition]:
+        return [self.operand]
+
+    async def evaluate(self, context: dg.AutomationContext) -> dg.AutomationResult:
+        child = await context.for_child_condition(
+            child_condition=self.operand,
+            child_indices=[0],
+            candidate_subset=context.candidate_subset,
+        ).evaluate_async()
+        return dg.AutomationResult(context, true_subset=child.true_subset, child_results=[child])
+
+
+NO_UPSTREAM_CHECK_IN_ERROR = PythonConditions(
+    dg.AutomationCondition.all_deps_match(
+        dg.AutomationCondition.all_checks_match(
+            dg.AutomationCondition.check_passed()
+            | (dg.AutomationCondition.check_failed() & FailedWithWarningOnly())
+            | dg.AutomationCondition.will_be_requested(),
+            blocking_only=True,
+        ).with_label("blocking_checks_passed_or_warned")
+    ).with_label("no_upstream_blocking_check_in_error")
+)
 
 KNOWLEDGE_AUTOMATION = (dg.AutomationCondition.eager() & NO_UPSTREAM_CHECK_IN_ERROR).with_label(
     "eager_when_upstream_checks_pass"

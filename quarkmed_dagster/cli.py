@@ -84,17 +84,7 @@ def _print_leaderboard(warehouse) -> None:  # type: ignore[no-untyped-def]
 def import_responses(files: tuple[str, ...], run_now: bool) -> None:
     """Copy response files (JSONL / CSV / Parquet: query_id or query text, model, response)
     of models run elsewhere into the responses inbox; the next run imports and grades them."""
-    from pathlib import Path
-
-    from quarkmed_dagster.responses.inbox import copy_to_inbox
-
-    inbox = get_settings().responses_inbox_dir
-    for source in files:
-        try:
-            target, state = copy_to_inbox(Path(source), inbox)
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from exc
-        click.echo(f"{source} -> {target} ({state})")
+    _copy_into_inbox(files, get_settings().responses_inbox_dir)
     if run_now:
         _run_main_job(rerun_for_new_queries=True)
         return
@@ -105,22 +95,26 @@ def import_responses(files: tuple[str, ...], run_now: bool) -> None:
     )
 
 
-@main.command("import-feedback")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-def import_feedback(files: tuple[str, ...]) -> None:
-    """Copy user feedback files (JSONL / CSV / Parquet: response_id, or query and model; rating,
-    thumbs, complaint) into the feedback inbox; the next run imports them into user_feedback."""
+def _copy_into_inbox(files: tuple[str, ...], inbox) -> None:  # type: ignore[no-untyped-def]
+    """Copy files into an inbox folder, saying what happened to each (added / unchanged...)."""
     from pathlib import Path
 
     from quarkmed_dagster.responses.inbox import copy_to_inbox
 
-    inbox = get_settings().feedback_inbox_dir
     for source in files:
         try:
             target, state = copy_to_inbox(Path(source), inbox)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"{source} -> {target} ({state})")
+
+
+@main.command("import-feedback")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def import_feedback(files: tuple[str, ...]) -> None:
+    """Copy user feedback files (JSONL / CSV / Parquet: response_id, or query and model; rating,
+    thumbs, complaint) into the feedback inbox; the next run imports them into user_feedback."""
+    _copy_into_inbox(files, get_settings().feedback_inbox_dir)
     click.echo(
         "Next: `quarkmed run` imports them (bad rows and feedback on responses not stored yet "
         "-> the quarantine table, stage user_feedback) and recomputes the rewards."
