@@ -25,3 +25,16 @@ def test_every_asset_is_described_grouped_and_versioned() -> None:
             assert spec.code_version, f"{name} has no code_version"
             assert spec.owners, f"{name} has no owners"
             assert spec.kinds, f"{name} has no kinds"
+
+
+def test_code_location_snapshot_serialises_as_the_ui_loads_it() -> None:
+    """The webserver and daemon receive the repository as a serialised snapshot: a custom
+    automation condition that cannot be serialised makes the code location fail to load."""
+    from dagster._core.remote_representation.external_data import RepositorySnap
+    from dagster._serdes import deserialize_value, serialize_value
+
+    snapshot = RepositorySnap.from_def(defs.get_repository_def())
+    restored = deserialize_value(serialize_value(snapshot), RepositorySnap)
+    assert {node.asset_key for node in restored.asset_nodes} == set(
+        defs.get_repository_def().asset_graph.get_all_asset_keys()
+    )
