@@ -14,6 +14,7 @@ automation sensor therefore evaluates on the user code server.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import dagster as dg
@@ -99,11 +100,16 @@ def with_default_automation(assets: Sequence[object]) -> list[object]:
     return [*dg.map_asset_specs(_with_condition, mappable), *others]
 
 
-automation_sensor = dg.AutomationConditionSensorDefinition(
-    "knowledge_refresh_automation",
-    target=dg.AssetSelection.all(),
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
-    use_user_code_server=True,  # FailedWithWarningOnly is Python, not a serialisable built-in
-    description="Evaluates the automation conditions: downstream stages follow upstream changes.",
-)
+with warnings.catch_warnings():
+    # use_user_code_server is marked beta; it is what lets Python conditions run at all.
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    automation_sensor = dg.AutomationConditionSensorDefinition(
+        "knowledge_refresh_automation",
+        target=dg.AssetSelection.all(),
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=30,
+        use_user_code_server=True,  # FailedWithWarningOnly is Python, not a serialisable built-in
+        description=(
+            "Evaluates the automation conditions: downstream stages follow upstream changes."
+        ),
+    )

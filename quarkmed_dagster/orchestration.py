@@ -21,7 +21,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from quarkmed_dagster.settings import PROJECT_ROOT, Settings
+from quarkmed_dagster.settings import PROJECT_ROOT, Settings, get_settings
 
 
 @dataclass
@@ -108,6 +108,11 @@ def _record(outcome: PipelineOutcome, result: dg.ExecuteInProcessResult) -> None
         )
 
 
+def console_run_config(log_level: str) -> dict[str, object]:
+    """Run config that sets the in-process console logger's level (events are stored anyway)."""
+    return {"loggers": {"console": {"config": {"log_level": log_level.upper()}}}}
+
+
 def run_pipeline(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
@@ -127,6 +132,7 @@ def run_pipeline(
         downstream = (downstream & upstream).required_multi_asset_neighbors()
     everything = [*partitioned, *unpartitioned, *checks]
     resources = dict(defs.resources or {})
+    run_config = console_run_config(get_settings().run_log_level)
     for partitions_name, key in register_batches():
         instance.add_dynamic_partitions(partitions_name, [key])
         outcome.batches.append(key)
@@ -141,6 +147,7 @@ def run_pipeline(
             resources=resources,
             raise_on_error=False,
             tags=main_job_tags(),
+            run_config=run_config,
         )
         _record(outcome, result)
     if unpartitioned and outcome.success:
@@ -152,6 +159,7 @@ def run_pipeline(
             resources=resources,
             raise_on_error=False,
             tags=main_job_tags(),
+            run_config=run_config,
         )
         _record(outcome, result)
     return outcome

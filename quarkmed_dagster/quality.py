@@ -65,8 +65,12 @@ def load_suite_definition(name: str) -> dict[str, Any]:
 @lru_cache(maxsize=1)
 def _context() -> Any:
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    return gx.get_context(mode="ephemeral")
+    context = gx.get_context(mode="ephemeral")
+    # Validation runs inside Dagster steps: per-metric progress bars only flood the run log.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
 
 
 def validate_frame(suite_name: str, frame: pl.DataFrame) -> SuiteOutcome:

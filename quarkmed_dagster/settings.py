@@ -59,6 +59,11 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "alignment_matrix.yaml",
         description="YAML file with the reward alignment matrix and policy checkpoints.",
     )
+    run_log_level: str = Field(
+        default="WARNING",
+        description="Console log level of the main job's Dagster runs (every event is still "
+        "stored in the Dagster instance and shown in the UI); DEBUG shows each step event.",
+    )
 
     @property
     def warehouse(self) -> Path:
