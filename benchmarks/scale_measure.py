@@ -74,7 +74,7 @@ def server_stats(port: int | None) -> dict[str, float]:
 
 
 def reset_peak_rss() -> None:
-    """Linux: writing 5 to clear_refs resets the peak RSS that getrusage reports."""
+    """Linux: writing 5 to clear_refs resets the process's peak RSS (VmHWM)."""
     try:
         with open("/proc/self/clear_refs", "w") as handle:
             handle.write("5")
@@ -83,6 +83,16 @@ def reset_peak_rss() -> None:
 
 
 def peak_rss_mb() -> float:
+    """VmHWM since the last reset. getrusage's ru_maxrss is not used: the kernel folds the
+    peak into it whenever a thread exits, and clear_refs does not reset that part, so a
+    stage could report an earlier stage's peak."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
