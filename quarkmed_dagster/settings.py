@@ -40,9 +40,11 @@ class Settings(BaseSettings):
     es_index_prefix: str = "quarkmed-passages"
     models_config: Path = Field(default=PROJECT_ROOT / "models.yaml")
     model_profile: str = Field(default="baseline", description="Profile in models_config.")
-    budget_max_calls: int | None = None
-    budget_max_tokens: int | None = None
-    budget_max_cost_usd: float | None = None
+    # One budget per Dagster run (every asset, gateway and step process of the run draw on
+    # it; outside Dagster: per process); a re-ask counts as a call, a cache hit is free.
+    budget_max_calls: int | None = Field(default=None, description="Model calls per run.")
+    budget_max_tokens: int | None = Field(default=None, description="Tokens per run.")
+    budget_max_cost_usd: float | None = Field(default=None, description="USD per run.")
     retrieval_top_k: int = 8
     retrieval_mode: str = Field(default="bm25", description="bm25, dense or hybrid")
     rubric_refresh_cron: str = Field(

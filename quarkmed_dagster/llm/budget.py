@@ -1,12 +1,16 @@
-"""Per-run budgets and the pre-run estimate (litellm's offline cost map)."""
+"""Per-run budgets (spent in ``ledger``) and the pre-run estimate (litellm's offline cost map)."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from quarkmed_dagster import settings as _settings  # noqa: F401  (offline cost map first)
 from quarkmed_dagster.llm.config import is_baseline
+from quarkmed_dagster.llm.ledger import SpendLedger, Spent, ledger_for
+from quarkmed_dagster.llm.loop import in_pool
 from quarkmed_dagster.llm.types import CallRequest
 
 log = logging.getLogger(__name__)
@@ -15,56 +19,70 @@ DEFAULT_OUTPUT_TOKENS = 400
 CHARS_PER_TOKEN = 4  # estimate only; real usage comes back from the provider
 
 
+# The budget of a run outside Dagster: every gateway of this process draws on it.
+PROCESS_RUN_ID = f"process-{uuid.uuid4().hex}"
+
+
 @dataclass(frozen=True)
 class Budget:
-    """Limits for one gateway run; None = unlimited. Cached calls count for nothing."""
+    """Limits for one run (all its gateways and processes); None = unlimited.
+
+    A call is one request to a model: a re-ask counts as a call, retries of a failed
+    attempt do not; cached calls count for nothing."""
 
     max_calls: int | None = None
     max_tokens: int | None = None
     max_cost_usd: float | None = None
 
-    def split(self, n: int) -> list[Budget]:
-        """n shares whose sums equal this budget (for worker processes)."""
+    @property
+    def limited(self) -> bool:
+        return any(v is not None for v in (self.max_calls, self.max_tokens, self.max_cost_usd))
 
-        def share(value: int | None, i: int) -> int | None:
-            return None if value is None else value // n + (1 if i < value % n else 0)
-
-        return [
-            Budget(
-                share(self.max_calls, i),
-                share(self.max_tokens, i),
-                None if self.max_cost_usd is None else self.max_cost_usd / n,
-            )
-            for i in range(n)
-        ]
+    def limit_reached(self, spent: Spent) -> str | None:
+        """The limit that forbids another call, if any."""
+        if self.max_calls is not None and spent.calls >= self.max_calls:
+            return f"max_calls={self.max_calls}"
+        if self.max_tokens is not None and spent.tokens >= self.max_tokens:
+            return f"max_tokens={self.max_tokens}"
+        if self.max_cost_usd is not None and spent.cost_usd >= self.max_cost_usd:
+            return f"max_cost_usd={self.max_cost_usd}"
+        return None
 
 
 @dataclass
 class BudgetMeter:
-    budget: Budget
-    calls: int = 0
-    tokens: int = 0
-    cost_usd: float = 0.0
-    exhausted: str | None = None  # which limit stopped the run
+    """One gateway run's (or worker shard's) draw on its run's budget in the ledger.
 
-    def try_start(self) -> bool:
+    Tokens and cost are known only when a call returns, so calls already in flight when a
+    token or cost limit is reached may overshoot it; ``max_calls`` is exact."""
+
+    budget: Budget
+    run_id: str = PROCESS_RUN_ID
+    ledger: SpendLedger | None = None  # None: unlimited, nothing to record
+    exhausted: str | None = None  # which limit stopped the run
+    announced: bool = False  # this meter recorded the stop: its gateway says so, once
+
+    @classmethod
+    def for_run(cls, budget: Budget, run_id: str, cache_path: Path | str | None) -> BudgetMeter:
+        """The meter of ``run_id``, kept in the cache file at ``cache_path`` (or memory)."""
+        return cls(budget, run_id, ledger_for(cache_path) if budget.limited else None)
+
+    async def start(self) -> bool:
         """Reserve one call; False (and remember why) once any limit is reached."""
-        if self.exhausted is None:
-            b = self.budget
-            if b.max_calls is not None and self.calls >= b.max_calls:
-                self.exhausted = f"max_calls={b.max_calls}"
-            elif b.max_tokens is not None and self.tokens >= b.max_tokens:
-                self.exhausted = f"max_tokens={b.max_tokens}"
-            elif b.max_cost_usd is not None and self.cost_usd >= b.max_cost_usd:
-                self.exhausted = f"max_cost_usd={b.max_cost_usd}"
         if self.exhausted is not None:
             return False
-        self.calls += 1
-        return True
+        if self.ledger is None:
+            return True
+        reservation = await in_pool("io", self.ledger.reserve, self.run_id,
+                                    self.budget.limit_reached)  # fmt: skip
+        if not reservation.granted:
+            self.exhausted = reservation.stopped
+            self.announced = self.announced or reservation.first_stop
+        return reservation.granted
 
-    def spend(self, tokens: int, cost_usd: float) -> None:
-        self.tokens += tokens
-        self.cost_usd += cost_usd
+    async def spend(self, tokens: int, cost_usd: float) -> None:
+        if self.ledger is not None:
+            await in_pool("io", self.ledger.spend, self.run_id, tokens, cost_usd)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The LLM gateway: every model call of the project goes through ``LiteLLMGateway.run``.
 
-Per request: cache lookup (a hit costs nothing) -> budget check -> per-deployment
-semaphore and rpm spacing -> ``litellm.acompletion`` with bounded retries (exponential
+Per request: cache lookup (a hit costs nothing) -> per-deployment semaphore and rpm
+spacing -> a call reserved from the run's budget (shared by every gateway and process of
+the run: ``ledger``) -> ``litellm.acompletion`` with bounded retries (exponential
 backoff, full jitter) on 429 / 5xx / timeouts / connection errors -> strict JSON parsing
 with one re-ask -> the result and its call-log row committed together (cache entry and
 log journal in the cache's SQLite file, grouped with the calls finishing at the same
@@ -23,7 +24,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from quarkmed_dagster import settings as _settings  # noqa: F401  (offline cost map first)
-from quarkmed_dagster.llm.budget import Budget, BudgetMeter, Estimate, estimate, price
+from quarkmed_dagster.llm.budget import (
+    PROCESS_RUN_ID,
+    Budget,
+    BudgetMeter,
+    Estimate,
+    estimate,
+    price,
+)
 from quarkmed_dagster.llm.cache import CallCache
 from quarkmed_dagster.llm.calllog import encode, load_journal, log_row
 from quarkmed_dagster.llm.committer import Committer
@@ -80,6 +88,7 @@ class LiteLLMGateway:
         parallel_min_calls: int = 1000,
         read_cache: bool = True,
         log_calls: bool | None = None,
+        run_id: str | None = None,
     ) -> None:
         register_baselines()
         quiet_litellm()
@@ -89,6 +98,9 @@ class LiteLLMGateway:
         # answers still replace the stored ones, so later runs reuse them.
         self.read_cache = read_cache
         self.budget = budget or Budget()
+        # The run whose budget this gateway draws on, with every other gateway and process
+        # of that run (the Dagster run id; this process's own id outside Dagster).
+        self.run_id = run_id or PROCESS_RUN_ID
         self.secrets = tuple(s for s in (*secrets, *key_values(profile)) if s)
         self.estimate_above = estimate_above
         # Large runs can be sharded over worker processes: litellm costs ~5 ms of CPU per
@@ -137,7 +149,7 @@ class LiteLLMGateway:
             print(
                 f"[llm gateway {self.run_label}] {self.last_estimate.describe()}", file=sys.stderr
             )
-        executed, exhausted = await self._run_live(list(unique.values()))
+        executed, exhausted, announced = await self._run_live(list(unique.values()))
         results: list[CallResult] = []
         seen: set[str] = set()
         for key, request in zip(keys, requests, strict=True):
@@ -156,29 +168,37 @@ class LiteLLMGateway:
         self.last_summary = summarise(
             self.run_label, results, exhausted, time.monotonic() - started
         )
-        if exhausted:
-            log.warning("llm gateway %s stopped by budget (%s)", self.run_label, exhausted)
+        if announced:  # said once per run, by the gateway that met the limit first
+            log.warning(
+                "llm budget of run %s exhausted (%s) in %s: the run's remaining calls are "
+                "not made (status over_budget)", self.run_id, exhausted, self.run_label,
+            )  # fmt: skip
         return results
 
     async def _run_live(
         self, requests: list[CallRequest]
-    ) -> tuple[dict[str, CallResult], str | None]:
-        """Execute uncached requests: in this process, or sharded over worker processes."""
+    ) -> tuple[dict[str, CallResult], str | None, bool]:
+        """Execute uncached requests: in this process, or sharded over worker processes.
+
+        Returns the results, the limit that stopped the run and whether it stopped here."""
+        cache_path = str(self.cache.path) if self.cache else None
+        meter = BudgetMeter.for_run(self.budget, self.run_id, cache_path)
         n = self.processes if len(requests) >= self.parallel_min_calls else 1
+        if self.budget.limited and cache_path is None:
+            n = 1  # without a cache file there is no ledger for worker processes to share
         if n <= 1:
-            meter = BudgetMeter(self.budget)
-            return await self.run_shard(requests, self.profile, meter), meter.exhausted
+            executed = await self.run_shard(requests, self.profile, meter)
+            return executed, meter.exhausted, meter.announced
         from quarkmed_dagster.llm.parallel import ShardJob, run_remote
 
-        profile, budgets = self.profile.split(n), self.budget.split(n)
-        meter = BudgetMeter(budgets[0])
-        cache_path = str(self.cache.path) if self.cache else None
+        profile = self.profile.split(n)
         jobs = [
             ShardJob(
                 profile,
                 self.run_label,
                 cache_path,
-                budgets[i],
+                self.budget,
+                self.run_id,
                 self.secrets,
                 requests[i::n],
                 self.log_calls,
@@ -188,12 +208,13 @@ class LiteLLMGateway:
         local = self.run_shard(requests[0::n], profile, meter)
         parts = await asyncio.gather(local, *(run_remote(job, n - 1) for job in jobs))
         executed = dict(parts[0])
-        reasons = [meter.exhausted]
-        for shard, reason, rows in parts[1:]:
+        reasons, announced = [meter.exhausted], meter.announced
+        for shard, reason, shard_announced, rows in parts[1:]:
             executed.update(shard)
             reasons.append(reason)
+            announced = announced or shard_announced
             self._pending_log.extend(rows)
-        return executed, next((r for r in reasons if r), None)
+        return executed, next((r for r in reasons if r), None), announced
 
     async def run_shard(
         self, requests: list[CallRequest], profile: Profile, meter: BudgetMeter
@@ -276,10 +297,10 @@ class LiteLLMGateway:
                     except InvalidOutput as second:
                         raise CallFailure("InvalidOutput", str(second), usage[3]) from None
             result = replace(base, status="ok", text=text, parsed=parsed)
-        except OverBudget:
+        except OverBudget:  # before the first call, or before its re-ask (that one spent)
             message = f"run budget exhausted ({meter.exhausted})"
-            return replace(base, status="over_budget", error_class="BudgetExceeded",
-                           error_message=message), None  # fmt: skip
+            result = replace(base, status="over_budget", error_class="BudgetExceeded",
+                             error_message=message)  # fmt: skip
         except CallFailure as failure:
             result = replace(base, error_class=failure.error_class,
                              error_message=scrub(failure.message, self.secrets))  # fmt: skip
@@ -318,14 +339,15 @@ class LiteLLMGateway:
         attempts = 0
         while True:
             attempts += 1
-            usage[3] += 1
             try:
                 async with throttle.semaphore:
                     await throttle.pace()
+                    # Budgets are checked when a call really starts, not when queued; a
+                    # re-ask is a call of its own, a retry of a failed attempt is not.
+                    if attempts == 1 and not await meter.start():
+                        raise OverBudget
+                    usage[3] += 1
                     if usage[4] is None:
-                        # Budgets are checked when a call really starts, not when queued.
-                        if not meter.try_start():
-                            raise OverBudget
                         usage[4] = time.monotonic()
                     response = await litellm.acompletion(
                         model=request.model,
@@ -354,6 +376,6 @@ class LiteLLMGateway:
             usage[0] += tokens_in
             usage[1] += tokens_out
             usage[2] += cost
-            meter.spend(tokens_in + tokens_out, cost)
+            await meter.spend(tokens_in + tokens_out, cost)
             # A model (or proxy) echoing a credential must not carry it into cache or log.
             return scrub(response.choices[0].message.content, self.secrets)

@@ -1,8 +1,9 @@
 """Worker processes for large gateway runs (each with its own event loop and litellm).
 
 The parent shards uncached requests; each worker runs its shard with its share of the
-concurrency and budget, commits finished calls (and their call-log rows) to the same SQLite
-cache file, and returns its results. Workers are spawned once per process and reused.
+concurrency, draws on the run's one budget (its ledger in the cache file), commits finished
+calls (and their call-log rows) to the same SQLite cache file, and returns its results.
+Workers are spawned once per process and reused.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
 _lock = threading.Lock()
 
-# Results by cache key, budget stop reason, call-log rows not journaled (no cache).
-ShardOutput = tuple[dict[str, CallResult], str | None, list[dict[str, Any]]]
+# Results by cache key, budget stop reason, whether the stop was met first in this shard,
+# call-log rows not journaled (no cache).
+ShardOutput = tuple[dict[str, CallResult], str | None, bool, list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class ShardJob:
     run_label: str
     cache_path: str | None
     budget: Budget
+    run_id: str
     secrets: tuple[str, ...]
     requests: list[CallRequest]
     log_calls: bool = False
@@ -76,9 +79,9 @@ def _run_job(job: ShardJob) -> ShardOutput:
     gateway = LiteLLMGateway(
         job.profile, job.run_label, cache=cache, secrets=job.secrets, log_calls=job.log_calls
     )
-    meter = BudgetMeter(job.budget)
+    meter = BudgetMeter.for_run(job.budget, job.run_id, job.cache_path)
     executed = run_sync(gateway.run_shard(job.requests, job.profile, meter))
-    return executed, meter.exhausted, gateway.take_pending_log()
+    return executed, meter.exhausted, meter.announced, gateway.take_pending_log()
 
 
 async def run_remote(job: ShardJob, pool_size: int) -> ShardOutput:

@@ -16,7 +16,10 @@ from quarkmed_dagster.warehouse import Warehouse
 
 
 class LLMGatewayResource(dg.ConfigurableResource):
-    """Model profile, call cache and call log; ``gateway(run_label)`` per asset run."""
+    """Model profile, call cache and call log; ``gateway(run_label)`` per asset run.
+
+    The budget (``max_*``) is one per Dagster run: every gateway built for the run, in
+    every step process, draws on it (outside a run: one per process)."""
 
     models_config: str
     profile: str = "baseline"
@@ -29,6 +32,7 @@ class LLMGatewayResource(dg.ConfigurableResource):
     processes: int = 1
 
     _cache: CallCache | None = PrivateAttr(default=None)
+    _run_id: str | None = PrivateAttr(default=None)
 
     @classmethod
     def from_settings(cls) -> LLMGatewayResource:
@@ -42,6 +46,10 @@ class LLMGatewayResource(dg.ConfigurableResource):
             max_tokens=s.budget_max_tokens,
             max_cost_usd=s.budget_max_cost_usd,
         )
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Each step process of a run initialises its resources with the same run id.
+        self._run_id = context.run.run_id if context.run is not None else None
 
     def load_profile(self) -> Profile:
         return load_profile(self.models_config, self.profile)
@@ -63,4 +71,5 @@ class LLMGatewayResource(dg.ConfigurableResource):
             budget=budget,
             processes=self.processes,
             read_cache=read_cache,
+            run_id=self._run_id,
         )

@@ -34,9 +34,17 @@ def make_gateway(llm_server: LocalLLMServer, tmp_path: Path) -> Callable:
     from quarkmed_dagster.llm.gateway import LiteLLMGateway
     from quarkmed_dagster.llm.testing_server import local_profile
 
-    def build(warehouse=None, budget: Budget | None = None, label: str = "test", **deployment):
+    def build(
+        warehouse=None,
+        budget: Budget | None = None,
+        label: str = "test",
+        run_id: str | None = None,
+        **deployment,
+    ):
         profile = local_profile(llm_server.url, **deployment)
         cache = CallCache(tmp_path / "cache" / "calls.sqlite")
-        return LiteLLMGateway(profile, label, cache=cache, warehouse=warehouse, budget=budget)
+        return LiteLLMGateway(
+            profile, label, cache=cache, warehouse=warehouse, budget=budget, run_id=run_id
+        )
 
     return build
