@@ -5,8 +5,9 @@
 ``GET /healthz`` -> stats version and hash.
 
 Safe defaults: binds 127.0.0.1; refuses to start on any other address without a bearer
-token (read from ``--token-file``, never from the command line); bounded body size and
-batch length; malformed input gets a JSON 4xx, a scoring failure a JSON 500, never a crash.
+token (read from ``--token-file``, never from the command line); with a token, every route
+needs it; bounded body size, JSON nesting depth and batch length; malformed input gets a
+JSON 4xx, a scoring failure (or any unexpected error) a JSON 500, never a crash.
 
 Run: ``python -m quarkmed_dagster.rewards.service --host 127.0.0.1 --port 8765``
 """
