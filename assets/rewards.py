@@ -11,6 +11,7 @@ attributes weaknesses to category, dimension, tag and item.
 
 import json
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -23,7 +24,14 @@ from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.rewards.config import RewardsConfig, checkpoint_steps, load_rewards_config
 from quarkmed_dagster.rewards.diagnosis import diagnose
 from quarkmed_dagster.rewards.normalization import FrozenStatsStore, check_fits, fit_reference
-from quarkmed_dagster.rewards.plots import checkpoint_plots, model_plots, simulation_plots
+from quarkmed_dagster.rewards.plots import (
+    checkpoint_plots,
+    dimension_spread_chart,
+    model_plots,
+    reference_stats_chart,
+    reward_histogram,
+    simulation_plots,
+)
 from quarkmed_dagster.rewards.simulation import SimulationSpec, simulate_steps
 from quarkmed_dagster.rewards.tables import (
     compute_raw_vectors,
@@ -40,6 +48,7 @@ from quarkmed_dagster.warehouse import Warehouse, load_sql
 GROUP = "rewards"
 OWNERS = ["team:quarkmed"]
 KINDS = {"duckdb", "python"}
+PLOT_KINDS = KINDS | {"svg"}
 DEFAULT_STATS_VERSION = "rfn-v1"
 
 
@@ -70,15 +79,29 @@ def _rewards_config() -> RewardsConfig:
     return load_rewards_config(get_settings().alignment_matrix)
 
 
+def _reports_dir() -> Path:
+    return get_settings().reports_dir / "rewards"
+
+
+def _plot_metadata(plots: dict[str, str]) -> dict[str, Any]:
+    """Each SVG written to ``<reports_dir>/rewards/<name>.svg`` and inlined as a markdown
+    image under its name; ``plots_dir`` says where the files are."""
+    images = save_plots(plots, _reports_dir())
+    return {"plots_dir": str(_reports_dir())} | {
+        name: dg.MetadataValue.md(image) for name, image in images.items()
+    }
+
+
 @dg.asset(
     deps=["item_verdicts", "candidate_responses", "user_feedback"],
     group_name=GROUP,
-    kinds=KINDS,
+    kinds=PLOT_KINDS,
     owners=OWNERS,
-    code_version="reward-normalization-v1",
+    code_version="reward-normalization-v2",
     description="Reference-Frozen Normalization statistics (median / robust scale per reward "
     "dimension) fitted once on the reference rollouts and frozen as a versioned JSON artifact "
-    "with a content hash; rematerializing with the same version loads the frozen artifact.",
+    "with a content hash; rematerializing with the same version loads the frozen artifact. "
+    "Plot: the frozen location and scale per dimension.",
 )
 def reward_normalization(
     context: dg.AssetExecutionContext, config: RewardStatsConfig, warehouse: WarehouseResource
@@ -123,6 +146,7 @@ def reward_normalization(
     store.replace_rows("reward_normalization_stats", rows, ["stats_version"], [stats.version])
     if not newly_frozen:
         context.log.info("stats %s already frozen; loaded, not refitted", stats.version)
+    plots = _plot_metadata({"plot_reference_stats": reference_stats_chart(rows)})
     return dg.MaterializeResult(
         metadata=table_metadata(
             store,
@@ -139,7 +163,8 @@ def reward_normalization(
                 "preview": dg.MetadataValue.md(
                     frame_to_markdown(rows.drop("artifact_path", "content_hash"), max_rows=30)
                 ),
-            },
+            }
+            | plots,
         )
     )
 
@@ -147,12 +172,13 @@ def reward_normalization(
 @dg.asset(
     deps=[reward_normalization, "user_feedback"],
     group_name=GROUP,
-    kinds=KINDS,
+    kinds=PLOT_KINDS,
     owners=OWNERS,
-    code_version="reward-vectors-v1",
+    code_version="reward-vectors-v2",
     description="Per-response reward vector over the alignment matrix (raw and RFN-normalized, "
     "each value traced to its rubric items / check / feedback), and in `reward_scores` the "
-    "Tri-Factor weighted aggregate per response with the safety gates applied last.",
+    "Tri-Factor weighted aggregate per response with the safety gates applied last. Plots: raw "
+    "value per dimension (median, interquartile range), aggregate reward per model.",
 )
 def reward_vectors(config: RewardStatsConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.get()
@@ -176,6 +202,13 @@ def reward_vectors(config: RewardStatsConfig, warehouse: WarehouseResource) -> d
         )
         .sort("mean_reward", descending=True, nulls_last=True)
     )
+    labels = baseline_labels(store)
+    plots = _plot_metadata(
+        {
+            "plot_raw_by_dimension": dimension_spread_chart(vectors),
+            "plot_reward_by_model": reward_histogram(scores, lambda m: labels.get(m, m)),
+        }
+    )
     return dg.MaterializeResult(
         metadata=table_metadata(
             store,
@@ -187,7 +220,8 @@ def reward_vectors(config: RewardStatsConfig, warehouse: WarehouseResource) -> d
                 "gated_responses": int(scores["gated"].sum()),
                 "missing_values": int(vectors["normalized_value"].null_count()),
                 "mean_reward_by_model": dg.MetadataValue.md(frame_to_markdown(by_model)),
-            },
+            }
+            | plots,
         )
     )
 
@@ -203,14 +237,10 @@ def reward_vectors_suite(context: dg.AssetCheckExecutionContext) -> dg.AssetChec
     return suite_check_result("reward_vectors", store.read_table("reward_vectors"))
 
 
-def _reports_dir() -> Path:
-    return get_settings().reports_dir / "rewards"
-
-
 @dg.asset(
     deps=[reward_vectors],
     group_name=GROUP,
-    kinds={"duckdb", "python", "svg"},
+    kinds=PLOT_KINDS,
     owners=OWNERS,
     code_version="reward-weight-trajectory-v2",
     description="Tri-Factor weights (weakness x risk priority x (1 - redundancy), risk floors) "
@@ -251,17 +281,15 @@ def reward_weight_trajectory(
     if model_steps:
         plots |= model_plots(frame.filter(pl.col("source") == "models"), label)
     plots |= checkpoint_plots(frame.filter(pl.col("source") == "checkpoints"), label)
-    images = save_plots(plots, _reports_dir())
     metadata: dict = {
         "dagster/row_count": frame.height,
-        "plots_dir": str(_reports_dir()),
         "simulated": bool(simulated),
         "checkpoint_policies": json.dumps(
             {p: len(m) for p, m in sequences.items()}, sort_keys=True
         ),
         "missing_checkpoints": json.dumps(missing, sort_keys=True),
     }
-    metadata |= {name: dg.MetadataValue.md(image) for name, image in images.items()}
+    metadata |= _plot_metadata(plots)
     return dg.MaterializeResult(
         metadata=table_metadata(store, "reward_weight_trajectory", metadata)
     )

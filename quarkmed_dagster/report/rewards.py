@@ -14,11 +14,12 @@ from html import escape
 import polars as pl
 
 from quarkmed_dagster.report.html import baseline_labels, section, table_html
-from quarkmed_dagster.report.svg import bar_chart, histogram
+from quarkmed_dagster.report.svg import bar_chart
 from quarkmed_dagster.rewards.plots import (
     checkpoint_plots,
     first_last,
     model_plots,
+    reward_histogram,
     simulation_plots,
 )
 from quarkmed_dagster.rewards.simulation import SimulationSpec
@@ -89,13 +90,6 @@ def distribution_section(scores: pl.DataFrame, labels: dict[str, str]) -> list[s
     scores = scores.with_columns(
         pl.col("candidate_model").replace_strict(labels, default=pl.col("candidate_model"))
     )
-    present = scores["reward"].drop_nulls()
-    lo, hi = (present.min(), present.max()) if present.len() else (0.0, 1.0)
-    hi = hi if hi > lo else lo + 1.0
-    series = {
-        m: part["reward"].drop_nulls().to_list()
-        for (m,), part in scores.group_by(["candidate_model"], maintain_order=True)
-    }
     summary = (
         scores.group_by("candidate_model")
         .agg(
@@ -108,8 +102,7 @@ def distribution_section(scores: pl.DataFrame, labels: dict[str, str]) -> list[s
         .sort("mean_reward", descending=True, nulls_last=True)
         .rename({"candidate_model": "model"})
     )
-    chart = histogram(series, "Aggregate reward per response by model", lo=lo, hi=hi)
-    return [section(title, chart, table_html(summary))]
+    return [section(title, reward_histogram(scores), table_html(summary))]
 
 
 def _examples(raw: str, texts: dict[str, str]) -> str:

@@ -13,7 +13,7 @@ A missing aggregate (nothing could be scored) becomes ``None`` for TRL, which TR
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from quarkmed_dagster.rewards.scorer import RewardRequest, RewardScorer
@@ -34,8 +34,12 @@ def make_trl_reward_func(
 ) -> Callable[..., list[float | None]]:
     """A TRL GRPOTrainer reward function ``(prompts, completions, **kwargs) -> list[float]``.
 
-    TRL passes the dataset's extra columns as keyword lists: a ``query_id`` column links
-    each prompt to its stored rubric.
+    TRL calls it with keywords only: ``prompts`` and ``completions`` (strings, or for
+    conversational data message lists such as ``[{"role": "assistant", "content": ...}]``),
+    ``completion_ids``, ``trainer_state`` (newer releases also ``log_extra`` /
+    ``log_metric``) and every dataset column but ``prompt`` as a list aligned with the
+    completions: a ``query_id`` column links each prompt to its stored rubric. The rest is
+    ignored. ``None`` (nothing scorable) is TRL's "does not apply" (NaN).
     """
 
     def quarkmed_reward(
@@ -51,52 +55,106 @@ def make_trl_reward_func(
     return quarkmed_reward
 
 
+def _verl_row(result: dict[str, Any], missing_reward: float) -> dict[str, Any]:
+    """verl's dict form: ``score`` is the reward, every other key is logged per sample (so
+    every row carries the same keys)."""
+    reward = result["reward"]
+    extras = {
+        f"dim/{k}": (v if v is not None else float("nan")) for k, v in result["vector"].items()
+    }
+    return {
+        "score": missing_reward if reward is None else reward,
+        "missing": reward is None,
+        "gated": result["gated"],
+        **extras,
+    }
+
+
+def _verl_request(solution_str: str, extra_info: Mapping[str, Any] | None) -> RewardRequest:
+    info = extra_info or {}
+    return RewardRequest(info.get("prompt", ""), solution_str, info.get("query_id"))
+
+
 def make_verl_compute_score(
     scorer: RewardScorer, missing_reward: float = 0.0
 ) -> Callable[..., dict[str, Any]]:
     """verl ``compute_score(data_source, solution_str, ground_truth, extra_info=None)``.
 
-    ``extra_info`` may carry ``query_id`` and ``prompt``; returns a dict with ``score`` (verl
-    logs the other numeric keys).
+    verl's reward managers call it with those keywords (``NaiveRewardManager``), adding the
+    ``custom_reward_function.reward_kwargs`` of the config as further keywords (accepted and
+    ignored). ``extra_info`` (the dataset's ``extra_info`` column; verl adds ``num_turns``)
+    may carry ``query_id`` and ``prompt``; returns a dict with ``score`` (verl logs the other
+    keys). One completion per call: prefer :func:`make_verl_batch_compute_score`.
     """
 
     def compute_score(
-        data_source: str, solution_str: str, ground_truth: Any, extra_info: dict | None = None
+        data_source: str,
+        solution_str: str,
+        ground_truth: Any,
+        extra_info: dict | None = None,
+        **kwargs: Any,
     ) -> dict[str, Any]:
-        info = extra_info or {}
-        result = scorer.score(info.get("prompt", ""), solution_str, info.get("query_id"))
-        reward = result["reward"]
-        extras = {
-            f"dim/{k}": (v if v is not None else float("nan")) for k, v in result["vector"].items()
-        }
-        return {
-            "score": missing_reward if reward is None else reward,
-            "missing": reward is None,
-            "gated": result["gated"],
-            **extras,
-        }
+        (result,) = scorer.score_batch([_verl_request(solution_str, extra_info)])
+        return _verl_row(result, missing_reward)
 
     return compute_score
+
+
+def make_verl_batch_compute_score(
+    scorer: RewardScorer, missing_reward: float = 0.0
+) -> Callable[..., list[dict[str, Any]]]:
+    """verl ``BatchRewardManager`` (``reward_model.reward_manager=batch``): ``compute_score(
+    data_sources, solution_strs, ground_truths, extra_infos, **reward_kwargs)`` -> one dict
+    per sample, as :func:`make_verl_compute_score`; the whole batch is graded together, so
+    its judge calls run concurrently."""
+
+    def compute_score(
+        data_sources: Sequence[str],
+        solution_strs: Sequence[str],
+        ground_truths: Sequence[Any],
+        extra_infos: Sequence[dict | None] | None = None,
+        **kwargs: Any,
+    ) -> list[dict[str, Any]]:
+        infos = list(extra_infos) if extra_infos is not None else [None] * len(solution_strs)
+        if len(infos) != len(solution_strs):
+            raise ValueError(f"{len(infos)} extra_infos for {len(solution_strs)} solutions")
+        requests = [_verl_request(s, i) for s, i in zip(solution_strs, infos, strict=True)]
+        return [_verl_row(r, missing_reward) for r in scorer.score_batch(requests)]
+
+    return compute_score
+
+
+def response_after_prompt(query: str, prompt: str) -> str:
+    """The response part of an OpenRLHF query (prompt + response, decoded with special
+    tokens): the text after the prompt, wherever it starts (a BOS token may precede it)."""
+    start = query.find(prompt) if prompt else -1
+    return query[start + len(prompt) :] if start >= 0 else query
 
 
 def make_openrlhf_reward_func(
     scorer: RewardScorer, missing_reward: float = 0.0, as_tensor: bool = True
 ) -> Callable[..., dict[str, Any]]:
-    """OpenRLHF ``reward_func(queries, prompts, labels)`` for ``--remote_rm_url file.py``.
+    """OpenRLHF ``reward_func(queries, prompts, labels, **kwargs)`` for ``--remote_rm_url
+    file.py``, called positionally with lists.
 
     ``queries`` are prompt + response strings; the response is the text after the prompt.
-    ``labels`` (from ``--label_key``) carry the query_id. Returns ``{"rewards", "scores",
-    "extra_logs"}``; rewards are torch tensors when torch is importable (OpenRLHF's
-    environment), plain lists otherwise.
+    ``labels`` (from ``--label_key``; absent without it) carry the query_id. Returns
+    ``{"rewards", "scores", "extra_logs"}``; rewards are torch tensors when torch is
+    importable (OpenRLHF's environment), plain lists otherwise. ``scores`` are the same
+    RFN-scale rewards (not [0, 1]): set any ``--dynamic_filtering_reward_range`` in those units.
     """
 
     def reward_func(
-        queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any]
+        queries: Sequence[str],
+        prompts: Sequence[str],
+        labels: Sequence[Any] | None = None,
+        **kwargs: Any,
     ) -> dict[str, Any]:
-        requests = []
-        for full, prompt, label in zip(queries, prompts, labels, strict=True):
-            completion = full[len(prompt) :] if full.startswith(prompt) else full
-            requests.append(RewardRequest(prompt, completion, label or None))
+        labels = list(labels) if labels is not None else [None] * len(queries)
+        requests = [
+            RewardRequest(prompt, response_after_prompt(full, prompt), label or None)
+            for full, prompt, label in zip(queries, prompts, labels, strict=True)
+        ]
         results = scorer.score_batch(requests)
         rewards = [missing_reward if r["reward"] is None else r["reward"] for r in results]
         gated = [1.0 if r["gated"] else 0.0 for r in results]

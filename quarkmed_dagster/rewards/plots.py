@@ -1,10 +1,14 @@
-"""Reward plots (inline SVG) from a ``reward_weight_trajectory`` frame.
+"""Reward plots (inline SVG) for the Dagster asset metadata and the HTML report alike.
 
-One piece of code draws them for the Dagster asset metadata and for the HTML report: per
-source one chart of the dimensions that move most and one chart per alignment category, so
-every dimension is drawn. Sequences — the simulated checkpoints and each declared policy's
-checkpoints, in their declared order — are lines (for the simulation also the redundancy
-factor); candidate models compared with each other have no order and are points only.
+Weights, from a ``reward_weight_trajectory`` frame: per source one chart of the dimensions
+that move most and one chart per alignment category, so every dimension is drawn.
+Sequences — the simulated checkpoints and each declared policy's checkpoints, in their
+declared order — are lines (for the simulation also the redundancy factor); candidate models
+compared with each other have no order and are points only.
+
+Statistics: the frozen reference location and scale per dimension
+(``reward_normalization_stats``), the spread of raw values per dimension
+(``reward_vectors``) and the aggregate reward per model (``reward_scores``).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from quarkmed_dagster.report.svg import line_chart
+from quarkmed_dagster.report.svg import bar_chart, histogram, line_chart
 from quarkmed_dagster.rewards.simulation import SimulationSpec
 
 TOP_MOVERS = 8
@@ -131,3 +135,53 @@ def first_last(frame: pl.DataFrame, dims: list[str], value: str = "weight") -> d
         if values:
             out[dim] = (values[0], values[-1])
     return out
+
+
+def reference_stats_chart(stats: pl.DataFrame) -> str:
+    """Per dimension of ``reward_normalization_stats`` rows: the frozen location (reference
+    median) with location ± scale, on the raw [0, 1] scale."""
+    rows = [
+        (
+            f"{r['dimension']}{' (degenerate)' if r['degenerate'] else ''}",
+            r["location"],
+            r["location"] - r["scale"],
+            r["location"] + r["scale"],
+        )
+        for r in stats.sort("dimension").iter_rows(named=True)
+    ]
+    version = stats["stats_version"][0] if stats.height else "?"
+    return bar_chart(rows, f"Frozen reference {version}: median ± robust scale (raw)", xmax=1.0)
+
+
+def dimension_spread_chart(vectors: pl.DataFrame, value: str = "raw_value") -> str:
+    """Per dimension of ``reward_vectors`` rows: median ``value`` over the responses with
+    the interquartile range; a dimension with no value at all is drawn as missing."""
+    spread = (
+        vectors.group_by("category", "dimension")
+        .agg(
+            pl.col(value).median().alias("median"),
+            pl.col(value).quantile(0.25, "linear").alias("q1"),
+            pl.col(value).quantile(0.75, "linear").alias("q3"),
+            pl.col(value).count().alias("n"),
+            pl.len().alias("rows"),
+        )
+        .sort("category", "dimension")
+    )
+    rows = [
+        (f"{r['dimension']} (n={r['n']}/{r['rows']})", r["median"], r["q1"], r["q3"])
+        for r in spread.iter_rows(named=True)
+    ]
+    return bar_chart(rows, f"{value} per dimension: median and interquartile range", xmax=1.0)
+
+
+def reward_histogram(scores: pl.DataFrame, step_label: Callable[[str], str] = _same) -> str:
+    """Aggregate reward per response (``reward_scores`` rows), one histogram per model
+    (named by ``step_label``) over the observed range; missing rewards are left out."""
+    present = scores["reward"].drop_nulls()
+    lo, hi = (present.min(), present.max()) if present.len() else (0.0, 1.0)
+    hi = hi if hi > lo else lo + 1.0
+    series = {
+        step_label(str(m)): part["reward"].drop_nulls().to_list()
+        for (m,), part in scores.group_by(["candidate_model"], maintain_order=True)
+    }
+    return histogram(series, "Aggregate reward per response by model", lo=lo, hi=hi)

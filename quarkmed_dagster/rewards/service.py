@@ -5,8 +5,9 @@
 ``GET /healthz`` -> stats version and hash.
 
 Safe defaults: binds 127.0.0.1; refuses to start on any other address without a bearer
-token (read from ``--token-file``, never from the command line); bounded body size and
-batch length; malformed input gets a JSON 4xx, a scoring failure a JSON 500, never a crash.
+token (read from ``--token-file``, never from the command line); with a token, every route
+needs it; bounded body size, JSON nesting depth and batch length; malformed input gets a
+JSON 4xx, a scoring failure (or any unexpected error) a JSON 500, never a crash.
 
 Run: ``python -m quarkmed_dagster.rewards.service --host 127.0.0.1 --port 8765``
 """
@@ -17,8 +18,10 @@ import argparse
 import ipaddress
 import json
 import logging
+import re
 import secrets
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +35,15 @@ from starlette.routing import Route
 from quarkmed_dagster.rewards.scorer import RewardRequest, RewardScorer
 
 LOG = logging.getLogger(__name__)
+Endpoint = Callable[[Request], Awaitable[JSONResponse]]
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 DEFAULT_MAX_BATCH = 64
 MAX_TEXT_CHARS = 64_000
+# The deepest valid body is {"requests": [{"completion": [{"content": ...}]}]} (depth 4);
+# checked before parsing, so "[" * 100_000 never reaches the recursive JSON decoder.
+MAX_JSON_DEPTH = 8
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
 
 
 class Message(BaseModel):
@@ -96,11 +105,37 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def _parse(body: bytes, max_batch: int) -> tuple[list[RewardItem], bool]:
+def nested_deeper_than(text: str, limit: int) -> bool:
+    """Bracket nesting outside strings beyond ``limit`` (exact for the prefix a JSON parser
+    accepts, so a body that passes never makes the recursive decoder go deeper)."""
+    depth = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def _decode(body: bytes) -> Any:
     try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        text = body.decode("utf-8")  # RFC 8259: JSON on the wire is UTF-8, nothing else
+    except UnicodeDecodeError as exc:
+        raise ServiceError(400, "body is not valid UTF-8", str(exc)) from None
+    if nested_deeper_than(text, MAX_JSON_DEPTH):
+        raise ServiceError(400, "JSON nested too deeply", {"max_depth": MAX_JSON_DEPTH})
+    try:
+        payload = json.loads(text)
+    except ValueError as exc:  # JSONDecodeError, or an integer past Python's digit limit
         raise ServiceError(400, "malformed JSON", str(exc)) from None
+    try:  # a lone surrogate escape ("\ud800") parses but is not text
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ServiceError(400, "malformed JSON", "lone surrogate in a string") from None
+    return payload
+
+
+def _parse(body: bytes, max_batch: int) -> tuple[list[RewardItem], bool]:
+    payload = _decode(body)
     if not isinstance(payload, dict):
         raise ServiceError(422, "body must be a JSON object")
     batched = "requests" in payload
@@ -111,11 +146,18 @@ def _parse(body: bytes, max_batch: int) -> tuple[list[RewardItem], bool]:
         raise ServiceError(422, "empty batch")
     if len(raw_items) > max_batch:
         raise ServiceError(413, "batch too long", {"max_batch": max_batch})
-    try:
-        items = [RewardItem.model_validate(item) for item in raw_items]
-    except ValidationError as exc:
-        detail = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors(include_input=False)]
-        raise ServiceError(422, "invalid request", detail) from None
+    items, detail = [], []
+    for index, raw in enumerate(raw_items):
+        try:
+            items.append(RewardItem.model_validate(raw))
+        except ValidationError as exc:
+            prefix = ["requests", index] if batched else []
+            detail += [
+                {"loc": prefix + list(e["loc"]), "msg": e["msg"]}
+                for e in exc.errors(include_input=False)
+            ]
+    if detail:
+        raise ServiceError(422, "invalid request", detail)
     return items, batched
 
 
@@ -133,8 +175,6 @@ def create_app(
         return scheme.lower() == "bearer" and secrets.compare_digest(value.strip(), token)
 
     async def rewards(request: Request) -> JSONResponse:
-        if not authorized(request):
-            return _error(401, "missing or invalid bearer token")
         try:
             items, batched = _parse(await _read_body(request, max_body_bytes), max_batch)
         except ServiceError as exc:
@@ -158,11 +198,26 @@ def create_app(
             }
         )
 
+    def guarded(handler: Endpoint) -> Endpoint:
+        """With a token configured, every route needs it (health too: it names the stats)."""
+
+        async def endpoint(request: Request) -> JSONResponse:
+            if not authorized(request):
+                return _error(401, "missing or invalid bearer token")
+            return await handler(request)
+
+        return endpoint
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        LOG.exception("reward service error", exc_info=exc)
+        return _error(500, "internal error", type(exc).__name__)
+
     return Starlette(
         routes=[
-            Route("/v1/rewards", rewards, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-        ]
+            Route("/v1/rewards", guarded(rewards), methods=["POST"]),
+            Route("/healthz", guarded(healthz), methods=["GET"]),
+        ],
+        exception_handlers={Exception: unexpected},  # JSON, not plain text, if a bug slips by
     )
 
 

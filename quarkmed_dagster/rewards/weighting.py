@@ -8,8 +8,9 @@ At every step t, from a batch of NORMALIZED reward vectors (RFN units):
     raw_d        = weakness_d * risk_d * (1 - redundancy_d)
     w            = raw / sum(raw), then floors: w_d >= floor_d for risk dimensions
                    (water-filling: clamped dimensions get their floor, the others share the
-                   rest in proportion to raw), optionally smoothed with the previous step
-                   (w = (1 - beta) w + beta w_prev, floors re-applied).
+                   rest in proportion to w), optionally smoothed with the previous step
+                   (w = (1 - beta) w + beta w_prev, floors re-applied the same way, so the
+                   smoothed weights stay continuous in beta and w_prev).
 
 rho is the Pearson correlation over the batch (pairwise complete observations, 0 when
 undefined). 1 / sum rho^2 is a dimension's "effective share of itself": an independent
@@ -69,8 +70,11 @@ def correlation_matrix(data: np.ndarray, min_pairs: int = 3) -> np.ndarray:
     return rho
 
 
-def apply_floors(weights: np.ndarray, raw: np.ndarray, floors: np.ndarray) -> np.ndarray:
-    """Water-filling: every dimension gets at least its floor; the rest follow ``raw``."""
+def apply_floors(weights: np.ndarray, floors: np.ndarray) -> np.ndarray:
+    """Water-filling on ``weights`` (summing to 1): w_d = max(floor_d, lam * weights_d) with
+    lam <= 1 so that the result sums to 1. The dimensions above their floor keep their
+    relative sizes, so the result moves continuously with ``weights``: after smoothing, the
+    smoothed shape is kept (not replaced by the unsmoothed one when a floor binds)."""
     clamped = np.zeros(len(weights), dtype=bool)
     w = weights.copy()
     for _ in range(len(weights) + 1):
@@ -82,7 +86,7 @@ def apply_floors(weights: np.ndarray, raw: np.ndarray, floors: np.ndarray) -> np
         remaining = 1.0 - floors[clamped].sum()
         w = np.where(clamped, floors, 0.0)
         if free.any():
-            share = raw[free] if raw[free].sum() > 0 else np.ones(free.sum())
+            share = weights[free] if weights[free].sum() > 0 else np.ones(free.sum())
             w[free] = remaining * share / share.sum()
     return w
 
@@ -110,11 +114,11 @@ def tri_factor_weights(
     raw = weakness * risk * (1.0 - redundancy)
     weights = raw / raw.sum()
     floors = np.array([d.floor for d in matrix.dimensions])
-    weights = apply_floors(weights, raw, floors)
+    weights = apply_floors(weights, floors)
     if previous and smoothing > 0:
         prev = np.array([previous.get(n, 0.0) for n in names])
         weights = (1.0 - smoothing) * weights + smoothing * prev
-        weights = apply_floors(weights / weights.sum(), raw, floors)
+        weights = apply_floors(weights / weights.sum(), floors)
     return WeightStep(
         weights=dict(zip(names, weights.tolist(), strict=True)),
         weakness=dict(zip(names, weakness.tolist(), strict=True)),

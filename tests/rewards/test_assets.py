@@ -1,5 +1,6 @@
 """Reward assets through Dagster on a tiny warehouse (contract tables created here)."""
 
+import base64
 import json
 
 import dagster as dg
@@ -118,6 +119,17 @@ def _materialize(store, config=None):
     )
 
 
+def _metadata_svg(result: dg.ExecuteInProcessResult, asset: str, key: str) -> str:
+    """The SVG inlined (base64 data URI) in a markdown metadata entry of ``asset``."""
+    (materialization,) = result.asset_materializations_for_node(asset)
+    text = materialization.metadata[key].value
+    prefix = "data:image/svg+xml;base64,"
+    assert text.startswith(f"![{key}]({prefix}") and text.endswith(")"), text[:80]
+    svg = base64.b64decode(text[len(f"![{key}]({prefix}") : -1]).decode()
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    return svg
+
+
 def test_reward_assets_end_to_end(warehouse, home):
     _contract_tables(warehouse)
     result = _materialize(
@@ -185,6 +197,20 @@ def test_reward_assets_end_to_end(warehouse, home):
     ).read_text()
     assert policy_plot.count('class="line"') == 7  # one line per expert_knowledge dimension
     assert policy_plot.index("weak-model") < policy_plot.index("flaky-model")
+
+    # Reward statistics as plots in the asset metadata (inline SVG), files beside the others.
+    normalization_plot = _metadata_svg(result, "reward_normalization", "plot_reference_stats")
+    assert "Frozen reference rfn-t1" in normalization_plot
+    assert normalization_plot.count('class="bar"') >= 10  # a bar per fitted dimension
+    assert normalization_plot.count('class="interval"') >= 10
+    spread = _metadata_svg(result, "reward_vectors", "plot_raw_by_dimension")
+    assert "essential_coverage (n=12/12)" in spread and "user_rating (n=2/12)" in spread
+    by_model = _metadata_svg(result, "reward_vectors", "plot_reward_by_model")
+    assert by_model.count('class="hist"') == len(MODELS)
+    assert "ref-model (baseline)" in by_model
+    for name in ("plot_reference_stats", "plot_raw_by_dimension", "plot_reward_by_model"):
+        assert (plots / f"{name}.svg").read_text().startswith("<svg")
+    assert _metadata_svg(result, "reward_weight_trajectory", "weight_trajectory_simulated")
 
     items = warehouse.read(
         "SELECT key, failure_rate, rank FROM reward_diagnosis WHERE candidate_model = "

@@ -9,7 +9,9 @@ from quarkmed_dagster.rewards import format_checks as fc
 from quarkmed_dagster.rewards.adapters import (
     make_openrlhf_reward_func,
     make_trl_reward_func,
+    make_verl_batch_compute_score,
     make_verl_compute_score,
+    response_after_prompt,
 )
 from quarkmed_dagster.rewards.matrix import default_matrix
 from quarkmed_dagster.rewards.vector import Feedback, RubricItem, raw_vector
@@ -117,6 +119,104 @@ def test_trainer_adapters_share_one_scorer(scorer):
     result = openrlhf([QUERY + GOOD, QUERY + UNSAFE], [QUERY, QUERY], [QUERY_ID, QUERY_ID])
     assert result["rewards"] == pytest.approx(rewards)
     assert result["extra_logs"]["gated"] == [0.0, 1.0]
+
+
+def _signature(fn) -> list[tuple[str, str, object]]:
+    return [
+        (name, p.kind.name, None if p.default is None else p.default is inspect.Parameter.empty)
+        for name, p in inspect.signature(fn).parameters.items()
+    ]
+
+
+POSITIONAL = "POSITIONAL_OR_KEYWORD"
+REQUIRED = True  # no default
+
+
+def test_adapter_signatures_match_the_trainers_documented_ones(scorer):
+    """The documented signatures (docs/rewards.md, section 5, names the versions)."""
+    assert _signature(make_trl_reward_func(scorer)) == [
+        ("prompts", POSITIONAL, REQUIRED),
+        ("completions", POSITIONAL, REQUIRED),
+        ("kwargs", "VAR_KEYWORD", REQUIRED),
+    ]
+    assert _signature(make_verl_compute_score(scorer)) == [
+        ("data_source", POSITIONAL, REQUIRED),
+        ("solution_str", POSITIONAL, REQUIRED),
+        ("ground_truth", POSITIONAL, REQUIRED),
+        ("extra_info", POSITIONAL, None),  # extra_info=None
+        ("kwargs", "VAR_KEYWORD", REQUIRED),  # the config's reward_kwargs
+    ]
+    assert _signature(make_verl_batch_compute_score(scorer))[:3] == [
+        ("data_sources", POSITIONAL, REQUIRED),
+        ("solution_strs", POSITIONAL, REQUIRED),
+        ("ground_truths", POSITIONAL, REQUIRED),
+    ]
+    assert _signature(make_openrlhf_reward_func(scorer)) == [
+        ("queries", POSITIONAL, REQUIRED),
+        ("prompts", POSITIONAL, REQUIRED),
+        ("labels", POSITIONAL, None),  # absent without --label_key
+        ("kwargs", "VAR_KEYWORD", REQUIRED),
+    ]
+
+
+def test_adapters_accept_the_calls_the_trainers_make(scorer):
+    good = scorer.score(QUERY, GOOD, QUERY_ID)
+    unsafe = scorer.score(QUERY, UNSAFE, QUERY_ID)
+    # TRL GRPOTrainer: keywords only, conversational data, every extra column as a list.
+    trl = make_trl_reward_func(scorer)
+    rewards = trl(
+        prompts=[[{"role": "system", "content": "Be careful."}, {"role": "user", "content": QUERY}]]
+        * 2,
+        completions=[[{"role": "assistant", "content": t}] for t in (GOOD, UNSAFE)],
+        completion_ids=[[1, 2], [3]],
+        trainer_state=None,
+        log_extra=lambda *args: None,
+        log_metric=lambda *args: None,
+        query_id=[QUERY_ID, QUERY_ID],
+        source=["k-qa", "k-qa"],
+    )
+    assert rewards == pytest.approx([good["reward"], unsafe["reward"]])
+
+    # verl NaiveRewardManager: keywords, extra_info with verl's num_turns, reward_kwargs.
+    verl = make_verl_compute_score(scorer)
+    row = verl(
+        data_source="quarkmed",
+        solution_str=GOOD,
+        ground_truth=None,
+        extra_info={"query_id": QUERY_ID, "prompt": QUERY, "num_turns": None},
+        some_reward_kwarg=1,
+    )
+    assert row["score"] == pytest.approx(good["reward"]) and row["missing"] is False
+    assert verl(data_source="x", solution_str=GOOD, ground_truth=None)["missing"] is False
+
+    # verl BatchRewardManager: lists by keyword, plus reward_kwargs; the same rows.
+    batch = make_verl_batch_compute_score(scorer)
+    rows = batch(
+        data_sources=["quarkmed"] * 2,
+        solution_strs=[GOOD, UNSAFE],
+        ground_truths=[None, None],
+        extra_infos=[{"query_id": QUERY_ID, "prompt": QUERY}] * 2,
+        some_reward_kwarg=1,
+    )
+    assert [r["score"] for r in rows] == pytest.approx([good["reward"], unsafe["reward"]])
+    assert rows[0].keys() == rows[1].keys() == row.keys()  # verl logs every key per sample
+    assert rows[1]["gated"] and not rows[0]["gated"]
+    with pytest.raises(ValueError):
+        batch(data_sources=["q"], solution_strs=[GOOD], ground_truths=[None], extra_infos=[])
+
+    # OpenRLHF: positional lists; queries decoded with special tokens (a BOS before the
+    # prompt); without --label_key there are no labels (format dimensions only).
+    openrlhf = make_openrlhf_reward_func(scorer, as_tensor=False)
+    queries = [f"<s>{QUERY}{GOOD}", f"<s>{QUERY}{UNSAFE}"]
+    result = openrlhf(queries, [QUERY, QUERY], [QUERY_ID, QUERY_ID])
+    assert result["rewards"] == pytest.approx([good["reward"], unsafe["reward"]])
+    unlabelled = openrlhf(queries, [QUERY, QUERY], None)
+    assert unlabelled["rewards"] == pytest.approx(
+        [scorer.score(QUERY, t)["reward"] for t in (GOOD, UNSAFE)]
+    )
+    assert response_after_prompt("<s>abc", "a") == "bc"
+    assert response_after_prompt("xyz", "a") == "xyz"  # prompt not found: the whole query
+    assert response_after_prompt("xyz", "") == "xyz"
 
 
 def test_adaptive_scorer_renormalises_weights_every_batch(scorer):

@@ -17,7 +17,13 @@ import pytest
 import uvicorn
 
 from quarkmed_dagster.judging.stage import judge_stage
-from quarkmed_dagster.rewards.service import check_bind, create_app, main
+from quarkmed_dagster.rewards.service import (
+    DEFAULT_MAX_BODY_BYTES,
+    MAX_JSON_DEPTH,
+    check_bind,
+    create_app,
+    main,
+)
 from quarkmed_dagster.rewards.wiring import WarehouseRubrics, gateway_grader
 from quarkmed_dagster.settings import PROJECT_ROOT
 from tests.rewards.helpers import (
@@ -156,14 +162,37 @@ def test_service_grades_exactly_as_the_judging_stage(warehouse, tmp_path, judge_
 MALFORMED = [
     (b"{not json", 400, "malformed JSON"),
     (b"[1, 2]", 422, "body must be a JSON object"),
+    (b"null", 422, "body must be a JSON object"),
+    (b'"text"', 422, "body must be a JSON object"),
     (b'{"prompt": "x"}', 422, "invalid request"),
     (b'{"prompt": 1, "completion": "y"}', 422, "invalid request"),
+    (b'{"prompt": NaN, "completion": "y"}', 422, "invalid request"),
+    (b'{"prompt": "x", "completion": [{"role": "a", "content": 5}]}', 422, "invalid request"),
+    (b'{"prompt": "x", "completion": [1]}', 422, "invalid request"),
     (b'{"prompt": "x", "completion": "y", "extra": 1}', 422, "invalid request"),
     (b'{"prompt": "x", "completion": "y", "query_id": ""}', 422, "invalid request"),
+    (b'{"prompt": "x", "completion": "y", "query_id": 7}', 422, "invalid request"),
     (b'{"requests": []}', 422, "empty batch"),
     (b'{"requests": "nope"}', 422, '"requests" must be the only key and hold a list'),
-    (b"\xff\xfe", 400, "malformed JSON"),
+    (b'{"requests": null}', 422, '"requests" must be the only key and hold a list'),
+    (b'{"requests": [], "prompt": "x"}', 422, '"requests" must be the only key and hold a list'),
     (b"", 400, "malformed JSON"),
+    # An integer past Python's digit limit raises ValueError, not JSONDecodeError.
+    (b'{"prompt": ' + b"1" * 5_000 + b', "completion": "y"}', 400, "malformed JSON"),
+    # Parses, but a lone surrogate is not text (it would break the judge call or the reply).
+    (b'{"prompt": "x\\ud800", "completion": "y"}', 400, "malformed JSON"),
+    (b'\xef\xbb\xbf{"prompt": "x", "completion": "y"}', 400, "malformed JSON"),  # UTF-8 BOM
+    (b"\xff\xfe", 400, "body is not valid UTF-8"),
+    (b'{"prompt": "caf\xe9", "completion": "y"}', 400, "body is not valid UTF-8"),  # Latin-1
+    ('{"prompt": "x", "completion": "y"}'.encode("utf-16"), 400, "body is not valid UTF-8"),
+    # Deep nesting (under the size limit) used to raise RecursionError: a plain-text 500.
+    (b"[" * 7_000, 400, "JSON nested too deeply"),
+    (b'{"a": ' * 1_000, 400, "JSON nested too deeply"),
+    (
+        b'{"prompt": "x", "completion": ' + b"[" * 20 + b"]" * 20 + b"}",
+        400,
+        "JSON nested too deeply",
+    ),
 ]
 
 
@@ -175,9 +204,52 @@ def test_malformed_requests_get_clear_4xx(service):
             headers={"content-type": "application/json"},
             timeout=30,
         )
-        assert response.status_code == status, content
-        assert response.json()["error"] == error, content
+        assert response.status_code == status, content[:60]
+        assert response.headers["content-type"] == "application/json", content[:60]
+        assert response.json()["error"] == error, content[:60]
     assert httpx.get(f"{service}/v1/rewards", timeout=30).status_code == 405
+
+
+def test_deep_nesting_is_refused_before_parsing(warehouse, tmp_path, judge_server):
+    """The audit's case: "[" * 100_000, under a default-sized body limit."""
+    insert_query_and_rubric(warehouse)
+    app = create_app(build_scorer(warehouse, tmp_path, judge_server.url))
+    assert DEFAULT_MAX_BODY_BYTES > 100_000
+    with RunningServer(app) as url:
+        for content in (b"[" * 100_000, b'{"requests": [' + b'{"a": [' * 30_000):
+            response = httpx.post(f"{url}/v1/rewards", content=content, timeout=30)
+            assert response.status_code == 400
+            assert response.json() == {
+                "error": "JSON nested too deeply",
+                "detail": {"max_depth": MAX_JSON_DEPTH},
+            }
+        # The deepest valid shape still passes the depth check.
+        nested = {
+            "requests": [{"prompt": [{"role": "user", "content": "[[{{"}], "completion": GOOD}]
+        }
+        ok = httpx.post(f"{url}/v1/rewards", json=nested, timeout=60)
+        assert ok.status_code == 200 and len(ok.json()["results"]) == 1
+
+
+def test_invalid_batch_items_are_located(service):
+    batch = {"requests": [{"prompt": "q", "completion": "a"}, {"prompt": "q"}, 3]}
+    response = httpx.post(f"{service}/v1/rewards", json=batch, timeout=30)
+    assert response.status_code == 422
+    locations = [entry["loc"] for entry in response.json()["detail"]]
+    assert ["requests", 1, "completion"] in locations
+    assert ["requests", 2] in locations
+    assert not any(loc[:2] == ["requests", 0] for loc in locations)
+
+
+def test_unexpected_errors_answer_json_500(warehouse, tmp_path, judge_server):
+    """Defence in depth: a bug outside the guarded paths still answers JSON, not text."""
+    insert_query_and_rubric(warehouse)
+    scorer = build_scorer(warehouse, tmp_path, judge_server.url)
+    scorer.stats = None  # fault injection: /healthz now raises AttributeError
+    with RunningServer(create_app(scorer)) as url:
+        response = httpx.get(f"{url}/healthz", timeout=30)
+        assert response.status_code == 500
+        assert response.json() == {"error": "internal error", "detail": "AttributeError"}
 
 
 def test_oversized_body_and_long_batch_are_refused(service):
@@ -203,13 +275,23 @@ def test_bearer_token_is_enforced_when_configured(warehouse, tmp_path, judge_ser
     insert_query_and_rubric(warehouse)
     app = create_app(build_scorer(warehouse, tmp_path, judge_server.url), token=TOKEN)
     payload = {"prompt": QUERY, "completion": GOOD}
+    wrong = {"authorization": "Bearer nope"}
+    right = {"authorization": f"Bearer {TOKEN}"}
     with RunningServer(app) as url:
         assert httpx.post(f"{url}/v1/rewards", json=payload, timeout=30).status_code == 401
-        wrong = {"authorization": "Bearer nope"}
         assert httpx.post(f"{url}/v1/rewards", json=payload, headers=wrong).status_code == 401
-        right = {"authorization": f"Bearer {TOKEN}"}
+        # Unauthorised requests are refused before the body is read or parsed.
+        bad_body = httpx.post(f"{url}/v1/rewards", content=b"[" * 50_000, headers=wrong)
+        assert bad_body.status_code == 401
         ok = httpx.post(f"{url}/v1/rewards", json=payload, headers=right, timeout=30)
         assert ok.status_code == 200 and "reward" in ok.json()
+        # Every route, as docs/rewards.md says: /healthz names the frozen stats too.
+        for headers in ({}, wrong, {"authorization": TOKEN}, {"authorization": f"Basic {TOKEN}"}):
+            health = httpx.get(f"{url}/healthz", headers=headers, timeout=30)
+            assert health.status_code == 401, headers
+            assert health.json()["error"] == "missing or invalid bearer token"
+        health = httpx.get(f"{url}/healthz", headers=right, timeout=30)
+        assert health.status_code == 200 and health.json()["stats_version"] == "rfn-test"
 
 
 def test_refuses_non_local_bind_without_token(tmp_path, capsys):

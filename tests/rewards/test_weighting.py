@@ -145,3 +145,59 @@ def test_simulated_checkpoints_move_weight_to_weakest_and_away_from_redundant():
         r["redundancy"] for r in rows if r["dimension"] == spec.redundant and r["step"] == last
     )
     assert red > 0.4
+
+
+SMOOTHING_GRID = np.linspace(0.0, 1.0, 401)
+
+
+def _smoothed(matrix, batch, previous) -> np.ndarray:
+    """Weights over a fine grid of smoothing factors (rows: beta, columns: dimensions)."""
+    return np.array(
+        [
+            list(tri_factor_weights(matrix, batch, previous, smoothing=beta).weights.values())
+            for beta in SMOOTHING_GRID
+        ]
+    )
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_smoothing_keeps_floors_sum_and_is_continuous_when_a_floor_binds(seed):
+    """Previous weights below the current floors (a dimension new to the matrix file, a
+    floor raised): smoothing pulls the risk weight under its floor. The floored weights used
+    to fall back to the unsmoothed shape there - a jump - instead of keeping the smoothed one."""
+    rng = np.random.default_rng(seed)
+    matrix = _small_matrix()
+    names = list(matrix.names)
+    batch = _batch(rng, names, rng.uniform(-1, 1, len(names)))
+    shares = rng.dirichlet(np.ones(3))
+    previous = {"a": shares[0], "b": shares[1], "c": shares[2]}  # no "risk" weight yet
+    grid = _smoothed(matrix, batch, previous)
+    floors = np.array([d.floor for d in matrix.dimensions])
+    assert (grid >= floors - 1e-12).all()
+    assert grid.sum(axis=1) == pytest.approx(np.ones(len(SMOOTHING_GRID)))
+    # Lipschitz in beta: no jump anywhere on the grid (a step of 1/400 moves a weight <= 1%).
+    jumps = np.abs(np.diff(grid, axis=0)).max()
+    assert jumps <= 4.0 / (len(SMOOTHING_GRID) - 1), jumps
+    # Where the floor binds, the free dimensions keep the smoothed proportions.
+    unsmoothed = tri_factor_weights(matrix, batch).weights
+    prev = np.array([previous.get(n, 0.0) for n in names])
+    for beta, weights in zip(SMOOTHING_GRID, grid, strict=True):
+        mixed = (1 - beta) * np.array(list(unsmoothed.values())) + beta * prev
+        if mixed[3] < floors[3]:
+            assert weights[3] == pytest.approx(floors[3])
+            assert weights[:3] / weights[:3].sum() == pytest.approx(mixed[:3] / mixed[:3].sum())
+        else:
+            assert weights == pytest.approx(mixed)  # floors not binding: plain smoothing
+    assert grid[-1] == pytest.approx([*(prev[:3] * (1 - floors[3])), floors[3]])
+
+
+def test_smoothing_with_previous_weights_that_respect_the_floors_is_plain_mixing():
+    rng = np.random.default_rng(7)
+    matrix = _small_matrix()
+    names = list(matrix.names)
+    first = tri_factor_weights(matrix, _batch(rng, names, [0.0, -1.0, 0.5, 1.0])).weights
+    batch = _batch(rng, names, [-1.0, 0.0, 0.0, 0.0])
+    fresh = np.array(list(tri_factor_weights(matrix, batch).weights.values()))
+    grid = _smoothed(matrix, batch, first)
+    expected = np.outer(1 - SMOOTHING_GRID, fresh) + np.outer(SMOOTHING_GRID, list(first.values()))
+    assert grid == pytest.approx(expected)
