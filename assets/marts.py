@@ -37,7 +37,7 @@ class ConcordanceConfig(dg.Config):
     group_name=GROUP,
     kinds=KINDS,
     owners=OWNERS,
-    code_version="v1",
+    code_version="v2",
     description=(
         "Judge concordance with physicians on K-QA statement checks (399 triples): rate, "
         "Cohen's kappa, balanced F1 per tier and judge; panels below the threshold flagged."
@@ -86,7 +86,7 @@ def kqa_judge_concordance(
     group_name=GROUP,
     kinds=KINDS,
     owners=OWNERS,
-    code_version="v1",
+    code_version="v2",
     description=(
         "Analyst marts: leaderboard breakdowns with intervals, per-query drill-down, judge "
         "agreement (views over scored tables), the per-dimension leaderboard with bootstrap "
@@ -121,7 +121,7 @@ def marts(warehouse: WarehouseResource) -> dg.MaterializeResult:
     group_name=GROUP,
     kinds={"html", "python"},
     owners=OWNERS,
-    code_version="v1",
+    code_version="v2",
     description="Self-contained HTML report (inline SVG plots) at reports_dir/report.html, "
     "alignment rewards included (weight trajectories, reward distribution, diagnosis).",
 )
