@@ -9,6 +9,7 @@ grades K-QA's physician-labelled statement checks with the configured judge pane
 import dagster as dg
 from pydantic import Field
 
+from quarkmed_dagster.audit.kqa import flagged_judges
 from quarkmed_dagster.audit.runner import DEFAULT_THRESHOLD, run_kqa_concordance
 from quarkmed_dagster.checks import suite_check_result
 from quarkmed_dagster.leaderboard import leaderboard_text
@@ -36,7 +37,7 @@ class ConcordanceConfig(dg.Config):
     group_name=GROUP,
     kinds=KINDS,
     owners=OWNERS,
-    code_version="v1",
+    code_version="v2",
     description=(
         "Judge concordance with physicians on K-QA statement checks (399 triples): rate, "
         "Cohen's kappa, balanced F1 per tier and judge; panels below the threshold flagged."
@@ -59,13 +60,8 @@ def kqa_judge_concordance(
             "concordance",
             {
                 "dagster/row_count": out.height,
-                "flagged_panels": dg.MetadataValue.int(
-                    int(
-                        overall.filter(
-                            overall["flagged"] & overall["is_baseline"].is_not_null()
-                        ).height
-                    )
-                ),
+                # judges (a panel included) below the threshold, physicians never counted
+                "flagged_panels": dg.MetadataValue.int(len(flagged_judges(out))),
                 "preview": dg.MetadataValue.md(
                     frame_to_markdown(
                         overall.select(
@@ -90,10 +86,12 @@ def kqa_judge_concordance(
     group_name=GROUP,
     kinds=KINDS,
     owners=OWNERS,
-    code_version="v1",
+    code_version="v2",
     description=(
         "Analyst marts: leaderboard breakdowns with intervals, per-query drill-down, judge "
-        "agreement (views over scored tables); then publishes the read-only analyst snapshot."
+        "agreement (views over scored tables), the per-dimension leaderboard with bootstrap "
+        "intervals (table leaderboard_dimensions); then publishes the read-only analyst "
+        "snapshot."
     ),
 )
 def marts(warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -103,6 +101,7 @@ def marts(warehouse: WarehouseResource) -> dg.MaterializeResult:
     metadata = {
         "views": dg.MetadataValue.json(created),
         "analyst_snapshot": dg.MetadataValue.path(str(snapshot)),
+        "leaderboard_dimensions_rows": wh.count("leaderboard_dimensions"),
     }
     if "leaderboard_breakdown" not in created:  # the scoring tables are missing
         return dg.MaterializeResult(
@@ -122,7 +121,7 @@ def marts(warehouse: WarehouseResource) -> dg.MaterializeResult:
     group_name=GROUP,
     kinds={"html", "python"},
     owners=OWNERS,
-    code_version="v1",
+    code_version="v2",
     description="Self-contained HTML report (inline SVG plots) at reports_dir/report.html, "
     "alignment rewards included (weight trajectories, reward distribution, diagnosis).",
 )

@@ -30,7 +30,10 @@ def main() -> None:
             wh, gateway, PROJECT_ROOT / "data" / "sample", ["baseline/semantic-judge"], 0.7
         )
         elapsed = time.perf_counter() - start
-    cols = ["audit_set", "judge_model", "group_value", "n", "concordance", "kappa", "balanced_f1"]
+    cols = [
+        "audit_set", "judge_model", "group_value", "n", "n_missing", "concordance", "kappa",
+        "balanced_f1",
+    ]  # fmt: skip
     with pl.Config(tbl_rows=40, tbl_cols=10, fmt_str_lengths=30):
         print(out.select(cols))
     print(f"399 judge calls + metrics: {elapsed:.1f} s ({399 / elapsed:.1f} rows/s)")

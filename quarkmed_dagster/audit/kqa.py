@@ -5,20 +5,27 @@ Entailment / Neutral / Contradiction. The statement becomes a rubric item and th
 the response: a positive item (Essential for K-QA ``Must_have``, Important for
 ``Nice_to_have``) fully met ~ Entailment; a Pitfall item "contradicts the statement" judged
 as an error ~ Contradiction. A failed judge call is a missing label, never a verdict.
+With several judges their majority vote is graded too, as judge ``panel``, so a panel can be
+gated like a single judge.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import polars as pl
 
-from quarkmed_dagster.audit.metrics import concordance_table
+from quarkmed_dagster.audit.metrics import PANEL, concordance_table
 from quarkmed_dagster.baselines.payloads import output_schema
 from quarkmed_dagster.llm.types import CallRequest, CallResult
 from quarkmed_dagster.prompts import load_prompt
 
 KQA_TIER = {"Must_have": "Essential", "Nice_to_have": "Important"}
+# The panel's tie rule (as ``judging.panel.majority``): among tied labels the one giving the
+# response less credit wins.
+PHYSICIAN_SET = "kqa_nli_binary_physicians"  # the human reference: not a judge to gate
+CREDIT = {"Contradiction": 0, "Neutral": 1, "Entailment": 2, "not_met": 0, "met": 1}
 
 
 def load_kqa(path: Path) -> pl.DataFrame:
@@ -119,26 +126,73 @@ def _binary(col: str) -> pl.Expr:
     )
 
 
+def panel_label(labels: list[str | None]) -> str | None:
+    """The judges' majority label; missing labels do not vote; all missing -> missing."""
+    votes = [label for label in labels if label is not None]
+    if not votes:
+        return None
+    counts = Counter(votes)
+    top = max(counts.values())
+    return min((label for label, c in counts.items() if c == top), key=CREDIT.__getitem__)
+
+
+def with_panel(labelled: pl.DataFrame) -> pl.DataFrame:
+    """``labelled`` (one row per statement x judge) plus the panel's majority rows when
+    there are several judges."""
+    if labelled["judge_model"].n_unique() < 2:
+        return labelled
+    columns = ["row_id", "tier", "expert_label", "judge_model", "judge_label"]
+    panel = labelled.group_by("row_id", maintain_order=True).agg(
+        pl.first("tier"), pl.first("expert_label"), pl.col("judge_label").alias("votes")
+    )
+    labels = [panel_label(votes) for votes in panel["votes"].to_list()]
+    panel = panel.with_columns(
+        pl.lit(PANEL).alias("judge_model"), pl.Series("judge_label", labels, dtype=pl.Utf8)
+    )
+    return pl.concat([labelled.select(columns), panel.select(columns)])
+
+
 def kqa_concordance(labelled: pl.DataFrame, threshold: float) -> pl.DataFrame:
-    """Rows for the binary (fully met ~ Entailment) and three-way tasks, overall and per tier,
-    plus each physician against the majority of the other two as a human reference."""
+    """Rows for the binary (fully met ~ Entailment) and three-way tasks, overall and per
+    tier, for each judge of ``labelled`` (one row per statement x judge) and, with several
+    judges, for their panel (majority vote on each task's labels)."""
     binary = labelled.with_columns(_binary("expert_label"), _binary("judge_label"))
     parts = [
-        concordance_table(binary, "kqa_nli_binary", ["tier"], threshold),
-        concordance_table(labelled, "kqa_nli_3way", ["tier"], threshold),
+        concordance_table(with_panel(binary), "kqa_nli_binary", ["tier"], threshold),
+        concordance_table(with_panel(labelled), "kqa_nli_3way", ["tier"], threshold),
     ]
     return pl.concat(parts)
 
 
 def physician_reference(frame: pl.DataFrame, threshold: float) -> pl.DataFrame:
-    """Each physician's binary agreement with the majority (an upper reference for judges)."""
+    """Each physician's binary label against the majority of the other two (leave-one-out:
+    a majority that includes the physician would flatter them): the human reference a judge
+    is compared with. Where the other two disagree there is no majority, and the statement
+    counts as missing for that physician."""
     rows = []
     for i in range(3):
+        j, k = (x for x in range(3) if x != i)
         part = frame.select(
             pl.col("tier"),
             pl.lit(f"physician_{i}").alias("judge_model"),
-            pl.col("majority_label").alias("expert_label"),
+            pl.col(f"label_{j}").alias("other_a"),
+            pl.col(f"label_{k}").alias("other_b"),
             pl.col(f"label_{i}").alias("judge_label"),
+        ).with_columns(_binary("other_a"), _binary("other_b"), _binary("judge_label"))
+        rows.append(
+            part.with_columns(
+                pl.when(pl.col("other_a") == pl.col("other_b"))
+                .then(pl.col("other_a"))
+                .alias("expert_label")
+            ).drop("other_a", "other_b")
         )
-        rows.append(part.with_columns(_binary("expert_label"), _binary("judge_label")))
-    return concordance_table(pl.concat(rows), "kqa_nli_binary_physicians", ["tier"], threshold)
+    return concordance_table(pl.concat(rows), PHYSICIAN_SET, ["tier"], threshold)
+
+
+def flagged_judges(concordance: pl.DataFrame) -> list[str]:
+    """Judges (a panel included) whose overall concordance in some audit set is below the
+    threshold; the physicians' reference rows are never counted."""
+    flagged = concordance.filter(
+        pl.col("flagged") & (pl.col("group_by") == "all") & (pl.col("audit_set") != PHYSICIAN_SET)
+    )
+    return sorted(set(flagged["judge_model"]))

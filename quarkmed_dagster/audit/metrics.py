@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import polars as pl
 from sklearn.metrics import cohen_kappa_score, f1_score
 
+PANEL = "panel"  # the judge_model of a panel's consensus in the concordance table
 CONCORDANCE_COLUMNS = [
     "audit_set",
     "judge_model",

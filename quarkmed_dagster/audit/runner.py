@@ -14,6 +14,8 @@ from quarkmed_dagster.audit.kqa import (
     load_kqa,
     physician_reference,
 )
+from quarkmed_dagster.audit.metrics import PANEL
+from quarkmed_dagster.llm.config import is_baseline
 from quarkmed_dagster.llm.types import CallRequest, CallResult, Gateway
 from quarkmed_dagster.prompts import load_prompt
 from quarkmed_dagster.warehouse import Warehouse
@@ -41,20 +43,27 @@ def run_kqa_concordance(
     if limit is not None:
         frame = frame.head(limit)
     version = load_prompt("judge_response").version
-    parts = []
-    for model in judge_models:
-        results = _judge(gateway, judge_requests(frame, model), on_progress)
-        table = kqa_concordance(labelled_frame(frame, results, model), threshold)
-        parts.append(
-            table.with_columns(
-                pl.lit(model.startswith("baseline/")).alias("is_baseline"),
-                pl.lit(version).alias("prompt_version"),
-            )
-        )
     human = physician_reference(frame, threshold).with_columns(
         pl.lit(False).alias("is_baseline"), pl.lit(None, dtype=pl.Utf8).alias("prompt_version")
     )
-    out = pl.concat([*parts, human], how="diagonal_relaxed")
+    if not judge_models:
+        store_concordance(wh, human, KQA_SETS)
+        return human
+    labelled = pl.concat(
+        [
+            labelled_frame(frame, _judge(gateway, judge_requests(frame, model), on_progress), model)
+            for model in judge_models
+        ]
+    )
+    baseline = {m: is_baseline(m) for m in judge_models}
+    baseline[PANEL] = all(baseline.values())  # a panel of baselines is a baseline
+    judges = kqa_concordance(labelled, threshold).with_columns(
+        pl.col("judge_model")
+        .replace_strict(baseline, return_dtype=pl.Boolean)
+        .alias("is_baseline"),
+        pl.lit(version).alias("prompt_version"),
+    )
+    out = pl.concat([judges, human], how="diagonal_relaxed")
     store_concordance(wh, out, KQA_SETS)
     return out
 

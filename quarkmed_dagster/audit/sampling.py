@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 from openpyxl import Workbook, load_workbook
 
-from quarkmed_dagster.audit.metrics import concordance_table
+from quarkmed_dagster.audit.metrics import PANEL, concordance_table
 from quarkmed_dagster.llm.config import is_baseline
 from quarkmed_dagster.llm.types import stable_hash
 from quarkmed_dagster.responses.requests import session_history
@@ -116,7 +116,6 @@ def _norm(level: str | None) -> str | None:
 
 
 PAIR_COLUMNS = ("tier", "category", "candidate_model", "judge_model", "expert_label", "judge_label")
-PANEL = "panel"
 
 
 def labelled_pairs(labels: pl.DataFrame, key: pl.DataFrame) -> pl.DataFrame:

@@ -1,8 +1,11 @@
 """Create the mart views whose source tables exist (each ``sql/mart_*.sql`` file names them
-on its first line as ``-- requires: table_a, table_b``)."""
+on its first line as ``-- requires: table_a, table_b``), then the marts computed in Python
+from them (``leaderboard_dimensions``: bootstrap intervals have no SQL twin)."""
 
 from __future__ import annotations
 
+from quarkmed_dagster.marts.dimensions import TABLE as DIMENSIONS_TABLE
+from quarkmed_dagster.marts.dimensions import write_leaderboard_dimensions
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 MART_NAMES = [
@@ -23,7 +26,7 @@ def required_tables(sql: str) -> list[str]:
 
 
 def create_marts(wh: Warehouse) -> list[str]:
-    """Returns the names of the views created; marts whose inputs are missing are skipped."""
+    """Returns the names of the marts created; marts whose inputs are missing are skipped."""
     tables = set(wh.read("SELECT table_name FROM information_schema.tables")["table_name"])
     created = []
     with wh.writer() as con:
@@ -33,4 +36,7 @@ def create_marts(wh: Warehouse) -> list[str]:
                 con.execute(sql)
                 created.append(name.removeprefix("mart_"))
                 tables.add(created[-1])  # a later mart may read this one
+    if "query_scores_versioned" in created:
+        write_leaderboard_dimensions(wh)
+        created.append(DIMENSIONS_TABLE)
     return created

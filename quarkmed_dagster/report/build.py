@@ -14,7 +14,13 @@ from quarkmed_dagster.report.operations import (
     missing_values_section,
 )
 from quarkmed_dagster.report.rewards import reward_sections
-from quarkmed_dagster.report.scores import dimension_section, leaderboard_section, rubric_section
+from quarkmed_dagster.report.scores import (
+    dimension_section,
+    distribution_section,
+    leaderboard_section,
+    rubric_section,
+)
+from quarkmed_dagster.report.validity import coverage_section
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 CSS = (
@@ -46,8 +52,10 @@ def build_report(wh: Warehouse) -> str:
     lb_table = "leaderboard_versioned" if "leaderboard_versioned" in tables else "leaderboard"
     lb = _read(wh, tables, lb_table, f"SELECT * FROM {lb_table}")
     qs = _read(wh, tables, "query_scores", "SELECT * FROM query_scores")
+    dims = _read(wh, tables, "leaderboard_dimensions", "SELECT * FROM leaderboard_dimensions")
     items = _read(wh, tables, "current_rubric_items", "SELECT tier FROM current_rubric_items")
     stats = _read(wh, tables, "rubric_statistics", load_sql("select_report_rubric_statistics"))
+    coverage = _read(wh, tables, "rubric_coverage", load_sql("select_report_rubric_coverage"))
     iv = _read(wh, tables, "item_verdicts", "SELECT agreement, level FROM item_verdicts")
     verdicts = _read(
         wh,
@@ -67,8 +75,10 @@ def build_report(wh: Warehouse) -> str:
         f"<p>Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Offline baseline models are "
         "labelled <span class='baseline'>(baseline)</span>.</p>",
         *leaderboard_section(lb),
-        *dimension_section(qs),
+        *distribution_section(qs),
+        *dimension_section(dims),
         *rubric_section(items, stats),
+        *coverage_section(coverage),
         *agreement_section(iv, conc, panel, agreement),
         *reward_sections(wh, tables),
         *missing_values_section(calls, responses, iv, verdicts),

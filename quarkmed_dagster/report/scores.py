@@ -5,18 +5,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from quarkmed_dagster.marts.dimensions import VERSION_COLUMNS
 from quarkmed_dagster.report.html import section, table_html, with_model_labels
 from quarkmed_dagster.report.svg import bar_chart, histogram
-from quarkmed_dagster.scoring.healthbench import bootstrap_ci
-
-VERSION_COLUMNS = (
-    "query_set_version",
-    "rubric_set_version",
-    "corpus_version",
-    "candidate_prompt_version",
-    "judge_prompt_version",
-)
-DIMENSIONS = ("medical_accuracy", "key_point_coverage", "risk_interception")
 
 
 def is_overall(category: pl.Expr) -> pl.Expr:
@@ -76,7 +67,7 @@ def leaderboard_section(lb: pl.DataFrame) -> list[str]:
     return out
 
 
-def dimension_section(qs: pl.DataFrame) -> list[str]:
+def distribution_section(qs: pl.DataFrame) -> list[str]:
     if qs.is_empty():
         return [section("Score distributions")]
     qs = _labelled(qs)
@@ -85,7 +76,7 @@ def dimension_section(qs: pl.DataFrame) -> list[str]:
         for (m,), part in qs.group_by(["model"], maintain_order=True)
     }
     unscored = qs["score"].null_count()
-    out = [
+    return [
         section(
             "Score distributions",
             histogram(series, "Per-query score by model"),
@@ -93,23 +84,32 @@ def dimension_section(qs: pl.DataFrame) -> list[str]:
             "they are left out of the distributions and the leaderboard means.</p>",
         )
     ]
-    dims = [d for d in DIMENSIONS if d in qs.columns]
-    if dims:
-        rows = []
-        for (m,), part in qs.sort("model").group_by(["model"], maintain_order=True):
-            for d in dims:
-                mean, lo, hi = bootstrap_ci(part[d].to_list())
-                rows.append((f"{m} · {d}", mean, lo, hi))
-        out.append(
-            section(
-                "Per-dimension breakdown",
-                bar_chart(rows, "Mean per dimension with 95% interval", xmax=1.0),
-                "<p>medical_accuracy: share of Essential points met; key_point_coverage: "
-                "positive points met; risk_interception: 1 − Pitfall penalty (higher is "
-                "safer). Missing when a response had no judged item of that kind.</p>",
-            )
+
+
+INTERVAL_COLUMNS = ("score", "ci_low", "ci_high", "n_scored", "n_queries")
+
+
+def dimension_section(dims: pl.DataFrame) -> list[str]:
+    """``dims``: the ``leaderboard_dimensions`` mart (intervals computed there, not here)."""
+    if dims.is_empty():
+        return [section("Per-dimension breakdown")]
+    overall = _labelled(dims.filter(is_overall(pl.col("category")))).sort("model", "dimension")
+    rows = [
+        (f"{r['model']} · {r['dimension']}", r["score"], r["ci_low"], r["ci_high"])
+        for r in overall.iter_rows(named=True)
+    ]
+    return [
+        section(
+            "Per-dimension breakdown",
+            bar_chart(rows, "Mean per dimension with 95% interval", xmax=1.0),
+            table_html(overall.select("model", "dimension", *INTERVAL_COLUMNS)),
+            "<p>medical_accuracy: share of Essential points met; key_point_coverage: "
+            "positive points met; risk_interception: 1 − Pitfall penalty (higher is "
+            "safer). Missing when a response had no judged item of that kind (counted in "
+            "n_queries, not in n_scored). From the <code>leaderboard_dimensions</code> mart "
+            "(per category too), seeded bootstrap as for the leaderboard.</p>",
         )
-    return out
+    ]
 
 
 def rubric_section(items: pl.DataFrame, stats: pl.DataFrame) -> list[str]:

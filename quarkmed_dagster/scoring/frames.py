@@ -122,30 +122,46 @@ def _eq2(sums: pl.LazyFrame, cfg: ScoringConfig) -> pl.LazyFrame:
     )
 
 
-def leaderboard_frame(scores: pl.DataFrame, queries: pl.DataFrame, seed: int = 0) -> pl.DataFrame:
-    """Per model, overall ('all') and per category: mean score with seeded bootstrap CI."""
-    df = scores.join(queries.select("query_id", "category"), on="query_id", how="left")
-    df = pl.concat([df, df.with_columns(category=pl.lit("all"))])
+def interval_frame(
+    frame: pl.DataFrame,
+    value: str,
+    by: list[str],
+    carry: tuple[str, ...] = ("rubric_set_version", "corpus_version"),
+    seed: int = 0,
+) -> pl.DataFrame:
+    """Per group of ``by``: mean of ``value`` with its seeded bootstrap 95% interval,
+    ``n_queries`` (distinct queries), ``n_scored`` (non-NULL values), mean ``coverage`` and
+    the first value of each ``carry`` column. The leaderboard and its per-dimension mart."""
     rows = []
-    for (model, base, cat), grp in df.group_by(["candidate_model", "is_baseline", "category"]):
-        mean, lo, hi = bootstrap_ci(grp["score"].to_list(), seed=seed)
+    for keys, grp in frame.group_by(by):
+        mean, lo, hi = bootstrap_ci(grp[value].to_list(), seed=seed)
         rows.append(
             {
-                "candidate_model": model,
-                "is_baseline": base,
-                "category": cat,
+                **dict(zip(by, keys, strict=True)),
                 "n_queries": grp["query_id"].n_unique(),
+                "n_scored": grp[value].count(),
                 "score": mean,
                 "ci_low": lo,
                 "ci_high": hi,
                 "coverage": float(grp["coverage"].mean()),
-                "rubric_set_version": grp["rubric_set_version"][0],
-                "corpus_version": grp["corpus_version"][0],
+                **{c: grp[c][0] for c in carry},
             }
         )
-    return pl.DataFrame(rows, infer_schema_length=None).sort(
-        ["category", "score"], descending=[False, True]
-    )
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def with_overall_category(frame: pl.DataFrame, queries: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Rows once per category (joined from ``queries`` when given) and once as 'all'."""
+    if queries is not None:
+        frame = frame.join(queries.select("query_id", "category"), on="query_id", how="left")
+    return pl.concat([frame, frame.with_columns(category=pl.lit("all"))])
+
+
+def leaderboard_frame(scores: pl.DataFrame, queries: pl.DataFrame, seed: int = 0) -> pl.DataFrame:
+    """Per model, overall ('all') and per category: mean score with seeded bootstrap CI."""
+    df = with_overall_category(scores, queries)
+    out = interval_frame(df, "score", ["candidate_model", "is_baseline", "category"], seed=seed)
+    return out.drop("n_scored").sort(["category", "score"], descending=[False, True])
 
 
 def load_inputs(warehouse: Warehouse) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:

@@ -8,7 +8,6 @@ file); analysts open the file or its snapshot read-only.
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -163,10 +162,25 @@ class Warehouse:
             return int(con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
 
     def publish_snapshot(self, target: Path) -> Path:
-        """Copy the file so analysts can query a consistent state while runs write."""
-        with _WRITE_LOCK:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(".tmp")
-            shutil.copyfile(self.path, tmp)
-            tmp.replace(target)
+        """Write a consistent copy of the warehouse to ``target`` for read-only analysts.
+
+        The copy is made by DuckDB itself (``COPY FROM DATABASE`` into a fresh file) from
+        this process's writer connection: DuckDB's file lock keeps every other process
+        (a parallel Dagster step) from writing meanwhile, and the copy reads one transaction's
+        state, WAL included. The file is then renamed over ``target`` in one step, so an
+        analyst opens either the previous snapshot or the new one, never a partial file.
+        """
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f"{target.name}.tmp")
+        for stale in (tmp, tmp.with_name(f"{tmp.name}.wal")):  # left by a crashed copy
+            stale.unlink(missing_ok=True)
+        with self.writer() as con:
+            source = con.execute("SELECT current_database()").fetchone()[0]
+            quoted = str(tmp).replace("'", "''")  # ATTACH takes no parameters
+            con.execute(f"ATTACH '{quoted}' AS snapshot_target")
+            try:
+                con.execute(f'COPY FROM DATABASE "{source}" TO snapshot_target')
+            finally:
+                con.execute("DETACH snapshot_target")
+        tmp.replace(target)
         return target

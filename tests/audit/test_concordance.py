@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sklearn.metrics import cohen_kappa_score
 
-from quarkmed_dagster.audit.kqa import load_kqa, physician_reference
+from quarkmed_dagster.audit.kqa import flagged_judges, load_kqa, panel_label, physician_reference
 from quarkmed_dagster.audit.metrics import concordance_stats, concordance_table
 from quarkmed_dagster.audit.runner import run_kqa_concordance, store_concordance
 from quarkmed_dagster.audit.sampling import (
@@ -21,6 +21,8 @@ from quarkmed_dagster.audit.sampling import (
 from quarkmed_dagster.llm.cache import CallCache
 from quarkmed_dagster.llm.config import load_profile
 from quarkmed_dagster.llm.gateway import LiteLLMGateway
+from quarkmed_dagster.llm.testing_server import LocalLLMServer, Reply, local_profile
+from quarkmed_dagster.llm.types import extract_payload
 from quarkmed_dagster.settings import PROJECT_ROOT
 
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
@@ -168,3 +170,101 @@ def test_cli_report_and_exports(tmp_path, monkeypatch):
         assert res.exit_code != 0 and "run `quarkmed run` first" in res.output
     finally:
         settings_module.get_settings.cache_clear()
+
+
+def test_physician_reference_is_leave_one_out():
+    """Each physician is compared with the other two, never with a majority they are in."""
+    frame = pl.DataFrame(
+        {
+            "tier": ["Essential", "Essential"],
+            "label_0": ["Entailment", "Neutral"],
+            "label_1": ["Entailment", "Neutral"],
+            "label_2": ["Neutral", "Contradiction"],
+            "majority_label": ["Entailment", "Neutral"],
+        }
+    )
+    ref = physician_reference(frame, 0.7).filter(pl.col("group_by") == "all")
+    rows = {r["judge_model"]: r for r in ref.iter_rows(named=True)}
+    # statement 1: the others of physician_0 split (Entailment / Neutral): no majority there;
+    # statement 2: Neutral and Contradiction are both "not met", so the others agree
+    assert (rows["physician_0"]["n"], rows["physician_0"]["n_missing"]) == (1, 1)
+    assert rows["physician_0"]["concordance"] == 1.0
+    assert (rows["physician_2"]["n"], rows["physician_2"]["concordance"]) == (2, 0.5)
+
+
+def test_panel_label_majority_and_tie_rule():
+    assert panel_label(["Entailment", "Neutral", "Entailment"]) == "Entailment"
+    assert panel_label(["Entailment", "Neutral", None]) == "Neutral"  # tie: less credit
+    assert panel_label(["met", "not_met"]) == "not_met"
+    assert panel_label([None, None]) is None
+
+
+def _verdict(support: object, contradiction: str) -> Reply:
+    verdicts = [
+        {"item_id": "support", "level": support},
+        {"item_id": "contradiction", "level": contradiction},
+    ]
+    return Reply(text=json.dumps({"verdicts": verdicts}))
+
+
+def _three_judges(request: dict, attempt: int) -> Reply:
+    """judge-a: always fully met; judge-b: never met; judge-c: met on claims of even length,
+    a failed call (HTTP 500, missing label) otherwise."""
+    claim = extract_payload(request["messages"][-1]["content"])["items"][0]["title"]
+    if request["model"].endswith("judge-a"):
+        return _verdict(1, "none")
+    if request["model"].endswith("judge-b"):
+        return _verdict(0, "none")
+    return _verdict(1, "none") if len(claim) % 2 == 0 else Reply(status=500)
+
+
+def test_kqa_concordance_of_a_judge_panel(warehouse, tmp_path, monkeypatch):
+    """With several judges the K-QA concordance grades their majority vote as judge 'panel'
+    (a failed call does not vote; a tie gives less credit), so a panel can be gated."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-secret")
+    judges = ["openai/judge-a", "openai/judge-b", "openai/judge-c"]
+    with LocalLLMServer(_three_judges) as server:
+        gateway = LiteLLMGateway(
+            local_profile(server.url), "kqa-panel", CallCache(tmp_path / "c.sqlite"), warehouse
+        )
+        out = run_kqa_concordance(warehouse, gateway, SAMPLE_DIR, judges, 0.7, limit=40)
+    frame = load_kqa(SAMPLE_DIR / "audit" / "NLI_medical_annotator.csv").head(40)
+    # judge-c met -> 2 of 3 say met; judge-c failed -> a 1:1 tie -> not met
+    expected = ["met" if len(c) % 2 == 0 else "not_met" for c in frame["claim"]]
+    expert = ["met" if m == "Entailment" else "not_met" for m in frame["majority_label"]]
+    panel = out.filter(
+        (pl.col("audit_set") == "kqa_nli_binary")
+        & (pl.col("judge_model") == "panel")
+        & (pl.col("group_by") == "all")
+    )
+    assert panel.height == 1 and (panel["n"].item(), panel["n_missing"].item()) == (40, 0)
+    assert panel["concordance"].item() == pytest.approx(
+        sum(e == p for e, p in zip(expert, expected, strict=True)) / 40
+    )
+    assert not panel["is_baseline"].item()  # its judges are not offline baselines
+    judge_c = out.filter(
+        (pl.col("audit_set") == "kqa_nli_binary")
+        & (pl.col("judge_model") == "openai/judge-c")
+        & (pl.col("group_by") == "all")
+    )
+    assert judge_c["n_missing"].item() == expected.count("not_met")  # failed, not a verdict
+    stored = warehouse.read(
+        "SELECT DISTINCT audit_set FROM concordance WHERE judge_model = 'panel' ORDER BY 1"
+    )
+    assert stored["audit_set"].to_list() == ["kqa_nli_3way", "kqa_nli_binary"]
+    overall = out.filter(pl.col("group_by") == "all")
+    judged = overall.filter(pl.col("audit_set") != "kqa_nli_binary_physicians")
+    assert flagged_judges(out) == sorted(set(judged.filter(pl.col("flagged"))["judge_model"]))
+
+
+def test_flagged_judges_leave_the_physician_reference_out():
+    """The asset's flagged-panel count once counted flagged physician reference rows."""
+    rows = pl.DataFrame(
+        {
+            "audit_set": ["kqa_nli_binary", "kqa_nli_3way", "kqa_nli_binary_physicians"] * 2,
+            "judge_model": ["j", "j", "physician_0", "panel", "panel", "physician_1"],
+            "group_by": ["all", "tier", "all", "all", "all", "all"],
+            "flagged": [False, True, True, True, False, True],
+        }
+    )
+    assert flagged_judges(rows) == ["panel"]  # j is flagged on a tier only

@@ -57,3 +57,71 @@ def test_snapshot_opens_read_only(warehouse: Warehouse, tmp_path) -> None:
             con.execute("DELETE FROM quarantine")
     finally:
         con.close()
+
+
+WRITER = """
+import sys, time
+from quarkmed_dagster.warehouse import Warehouse
+
+wh, batches, size = Warehouse(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+for b in range(batches):
+    with wh.writer() as con:
+        con.execute("BEGIN TRANSACTION")
+        con.execute(
+            "INSERT INTO quarantine (quarantine_id, stage, batch_id, reason) "
+            "SELECT 'b' || ? || '-' || range, 'ingest', 'b' || ?, 'test' FROM range(?)",
+            [b, b, size],
+        )
+        con.execute("COMMIT")
+        print(b, flush=True)  # committed, but still in the WAL while the connection is open
+        time.sleep(0.2)
+    time.sleep(0.02)  # let the snapshot's connection in between batches
+"""
+
+
+def test_snapshot_while_another_process_writes_is_consistent(
+    warehouse: Warehouse, tmp_path
+) -> None:
+    """A parallel Dagster step (another process) keeps writing whole batches; every snapshot
+    taken meanwhile opens read-only, holds only whole batches and every batch committed
+    before it (a plain file copy misses those still in the writer's WAL), views included."""
+    import subprocess
+    import sys
+
+    from quarkmed_dagster.settings import PROJECT_ROOT
+
+    batches, size = 12, 50
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(warehouse.path), str(batches), str(size)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout is not None
+        counts = []
+        for line in writer.stdout:
+            committed = int(line) + 1
+            snapshot = warehouse.publish_snapshot(tmp_path / "snapshot.duckdb")
+            con = duckdb.connect(str(snapshot), read_only=True)
+            try:
+                sizes = con.execute("SELECT count(*) FROM quarantine GROUP BY batch_id").fetchall()
+                assert all(n == size for (n,) in sizes)  # no partial batch
+                assert len(sizes) >= committed
+                counts.append(len(sizes))
+                # views are copied too and still read their tables
+                con.execute("SELECT count(*) FROM quarantine_summary").fetchone()
+            finally:
+                con.close()
+        assert writer.wait(timeout=120) == 0
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+    assert len(counts) >= 2 and counts == sorted(counts)
+    final = warehouse.publish_snapshot(tmp_path / "snapshot.duckdb")
+    con = duckdb.connect(str(final), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM quarantine").fetchone()[0] == batches * size
+    finally:
+        con.close()
+    assert not (tmp_path / "snapshot.duckdb.tmp").exists()

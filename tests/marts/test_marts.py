@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
+import pytest
+
+from quarkmed_dagster.marts.dimensions import VERSION_COLUMNS, dimension_frame
 from quarkmed_dagster.marts.views import MART_NAMES, create_marts, required_tables
+from quarkmed_dagster.scoring.healthbench import bootstrap_ci
 from quarkmed_dagster.warehouse import load_sql
 
 SEED = """
@@ -46,6 +51,12 @@ VALUES ('r1','i1','baseline/semantic-judge','direct',1,'ok','ok'),
 INSERT INTO item_verdicts (response_id, item_id, level, n_votes, agreement)
 VALUES ('r1','i1',1,1,1.0),('r1','i2',0,1,1.0),('r2','i3',NULL,0,NULL),
   ('r3','i1',0,1,1.0),('r3','i2',1,1,1.0);
+INSERT INTO query_scores (response_id, query_id, candidate_model, is_baseline,
+  rubric_set_version, corpus_version, score, coverage, flagged_low_coverage, truncated,
+  medical_accuracy, key_point_coverage, risk_interception)
+VALUES ('r1','q1','baseline/reference-candidate',true,'rs1','c1',1.0,1.0,false,false,1.0,1.0,1.0),
+  ('r2','q2','baseline/reference-candidate',true,'rs1','c1',NULL,0.0,true,false,NULL,NULL,NULL),
+  ('r3','q1','baseline/unsafe-candidate',true,'rs1','c1',0.0,1.0,false,true,0.0,0.0,0.0);
 INSERT INTO concordance (audit_set, judge_model, is_baseline, group_by, group_value, n, n_missing,
   concordance, kappa, balanced_f1, threshold, flagged)
 VALUES ('kqa_nli_binary','baseline/semantic-judge',true,'all','All',399,0,0.64,0.23,0.62,0.7,true);
@@ -62,7 +73,32 @@ def test_marts_on_an_empty_schema_are_queryable(warehouse):
 def test_marts_views_and_documented_examples(warehouse):
     with warehouse.writer() as con:
         con.execute(SEED)
-    assert create_marts(warehouse) == [n.removeprefix("mart_") for n in MART_NAMES]
+    assert create_marts(warehouse) == [
+        *(n.removeprefix("mart_") for n in MART_NAMES),
+        "leaderboard_dimensions",
+    ]
+    dims = warehouse.read(
+        "SELECT * FROM leaderboard_dimensions"
+        " WHERE candidate_model = 'baseline/reference-candidate'"
+        " AND category = 'all' ORDER BY dimension"
+    )
+    assert dims["dimension"].to_list() == [
+        "key_point_coverage",
+        "medical_accuracy",
+        "risk_interception",
+    ]
+    # r2 has no judged item: counted among the queries, not scored, never a 0
+    assert dims.select("n_queries", "n_scored", "score", "ci_low", "ci_high").unique().rows() == [
+        (2, 1, 1.0, 1.0, 1.0)
+    ]
+    assert dims["judge_prompt_version"].to_list() == ["judge_response@abc"] * 3
+    for col in ("query_set_version", "rubric_set_version", "corpus_version"):
+        assert dims[col].null_count() == 0
+    assert set(warehouse.read("SELECT category FROM leaderboard_dimensions")["category"]) == {
+        "all",
+        "Clinical Care",
+        "Wellness Health",
+    }
     lb = warehouse.read(
         "SELECT * FROM leaderboard_breakdown WHERE candidate_model = 'baseline/unsafe-candidate'"
         " ORDER BY tier"
@@ -98,6 +134,35 @@ def test_marts_views_and_documented_examples(warehouse):
     assert len(blocks) >= 9
     for sql in blocks:
         warehouse.read(sql)
+
+
+def test_dimension_frame_uses_the_scoring_bootstrap():
+    """The mart's interval is the leaderboard's seeded bootstrap over the non-NULL values."""
+    values = [0.2, 0.9, None, 0.6, 0.4, 1.0, 0.7]
+    scores = pl.DataFrame(
+        {
+            "query_id": [f"q{i}" for i in range(7)],
+            "category": ["A", "B"] * 3 + ["A"],
+            "candidate_model": ["m"] * 7,
+            "is_baseline": [False] * 7,
+            "coverage": [1.0] * 6 + [0.5],
+            "medical_accuracy": values,
+            "key_point_coverage": [0.5] * 7,
+            "risk_interception": [None] * 7,
+            **{c: ["v"] * 7 for c in VERSION_COLUMNS},
+        }
+    )
+    out = dimension_frame(scores, seed=3)
+    assert out.height == 3 * 3  # (all, A, B) x three dimensions
+    row = out.filter((pl.col("category") == "all") & (pl.col("dimension") == "medical_accuracy"))
+    assert row.select("score", "ci_low", "ci_high").row(0) == bootstrap_ci(values, seed=3)
+    assert row.select("n_queries", "n_scored").row(0) == (7, 6)
+    assert row["coverage"].item() == pytest.approx(6.5 / 7)
+    risk = out.filter(pl.col("dimension") == "risk_interception")
+    assert risk["score"].null_count() == 3 and (risk["n_scored"] == 0).all()
+    cat_a = out.filter((pl.col("category") == "A") & (pl.col("dimension") == "medical_accuracy"))
+    assert cat_a["score"].item() == pytest.approx((0.2 + 0.4 + 0.7) / 3)  # q2 is NULL
+    assert dimension_frame(scores.head(0)).is_empty()
 
 
 def test_required_tables_header():

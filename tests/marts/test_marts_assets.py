@@ -39,6 +39,17 @@ def test_stage_assets_materialize(tmp_path, monkeypatch):
             for m in [m.event_specific_data.materialization]
         }
         assert mats["kqa_judge_concordance"]["dagster/row_count"].value > 0
+        judge_flagged = (
+            warehouse.get()
+            .read(
+                "SELECT bool_or(flagged) AS f FROM concordance WHERE group_by = 'all'"
+                " AND judge_model = 'baseline/semantic-judge'"
+            )["f"]
+            .item()
+        )
+        # one judge, no panel: the physicians' reference rows are never counted
+        assert mats["kqa_judge_concordance"]["flagged_panels"].value == int(judge_flagged)
+        assert mats["marts"]["leaderboard_dimensions_rows"].value == 0  # nothing scored yet
         report = tmp_path / "reports" / "report.html"
         assert str(mats["html_report"]["report_path"].value).endswith("report.html")
         html = report.read_text()

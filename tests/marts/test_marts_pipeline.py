@@ -73,6 +73,20 @@ def test_marts_on_a_real_pipeline_warehouse(main_job):
         for frame in (overall, scores):
             assert all(frame[c].null_count() == 0 for c in VERSIONS)
 
+        # per-dimension leaderboard: every model x category x dimension, versions named
+        dims = _read(con, "SELECT * FROM leaderboard_dimensions")
+        assert set(dims["candidate_model"]) == MODELS and dims["is_baseline"].all()
+        assert dims.filter(pl.col("category") == "all").height == len(MODELS) * 3
+        assert all(dims[c].null_count() == 0 for c in VERSIONS)
+        means = scores.group_by("candidate_model").agg(pl.col("medical_accuracy").mean())
+        accuracy = dims.filter(
+            (pl.col("category") == "all") & (pl.col("dimension") == "medical_accuracy")
+        ).join(means, on="candidate_model")
+        assert (accuracy["score"] - accuracy["medical_accuracy"]).abs().max() < 1e-9
+        scored = dims.filter(pl.col("n_scored") > 0)
+        assert (scored["ci_low"] <= scored["score"]).all()
+        assert (scored["score"] <= scored["ci_high"]).all()
+
         # drill-down: query, history, evidence, rubric items with provenance, each verdict
         drill = _read(con, "SELECT * FROM query_drilldown")
         assert drill.height == expected_items

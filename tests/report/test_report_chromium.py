@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from quarkmed_dagster.marts.dimensions import VERSION_COLUMNS, dimension_frame
 from quarkmed_dagster.report.build import write_report
 from quarkmed_dagster.rewards.matrix import default_matrix
 from quarkmed_dagster.rewards.simulation import SimulationSpec, simulate_batches, simulate_steps
@@ -40,7 +41,17 @@ def _seed(warehouse) -> None:
             "is_baseline": [True] * 10,
             "score": [0.9, 0.8, 0.7, None, 0.85, 0.2, 0.4, 0.3, 0.1, 0.35],
             "risk_interception": [1.0, 0.9, 0.8, None, 1.0, 0.1, 0.2, 0.0, 0.3, 0.2],
+            "medical_accuracy": [1.0, 0.5, 1.0, None, 1.0, 0.0, 0.5, 0.0, 0.5, 0.0],
+            "key_point_coverage": [0.9, 0.6, 0.8, None, 0.7, 0.2, 0.4, 0.1, 0.3, 0.2],
+            "query_id": [f"q{i}" for i in range(5)] * 2,
+            "category": ["Clinical Care", "Wellness Health"] * 5,
+            "coverage": [1.0, 1.0, 1.0, 0.0, 1.0] * 2,
+            **{c: ["v1"] * 10 for c in VERSION_COLUMNS},
         }
+    )
+    # the per-dimension mart, as the marts step writes it from these scores
+    warehouse.replace_selected(
+        "leaderboard_dimensions", dimension_frame(qs), "DELETE FROM leaderboard_dimensions"
     )
     with warehouse.connect() as con:
         con.register("lb", lb.to_arrow())
@@ -57,6 +68,32 @@ def _seed(warehouse) -> None:
             " n_missing, concordance, kappa, balanced_f1, threshold, flagged) VALUES"
             " ('kqa_nli_binary', 'baseline/semantic-judge', true, 'all', 'All', 399, 0, 0.64,"
             " 0.23, 0.62, 0.7, true)"
+        )
+    _seed_coverage(warehouse)
+
+
+def _seed_coverage(warehouse) -> None:
+    """Physician coverage rows as the rubric stage writes them, for a rubric set written by
+    baseline generators (candidate_answers records who generated it)."""
+    rows = [
+        ("healthbench", "recall", "All", 10, 4), ("healthbench", "recall", "negative", 2, 1),
+        ("healthbench", "precision", "All", 12, 6), ("healthbench", "precision", "Essential", 4, 3),
+        ("kqa", "recall", "Must_have", 6, 2), ("kqa", "precision", "All", 8, 3),
+    ]  # fmt: skip
+    frame = pl.DataFrame(
+        [
+            {"rubric_set_version": "rs1", "source": src, "measure": m, "stratum": st, "n": n,
+             "matched": k, "value": k / n, "threshold": 0.6}
+            for src, m, st, n, k in rows
+        ]
+    )  # fmt: skip
+    warehouse.replace_rows("rubric_coverage", frame, ["rubric_set_version"], ["rs1"])
+    with warehouse.writer() as con:
+        con.execute(
+            "INSERT INTO candidate_answers (answer_id, query_id, rubric_set_version, round,"
+            " generator, persona, sample_index, prompt_version, status, is_baseline) VALUES"
+            " ('a1', 'q1', 'rs1', 1, 'baseline/extractive-answerer', 'basic', 0, 'p@1', 'ok',"
+            " true)"
         )
 
 
@@ -144,17 +181,34 @@ def test_report_plots_are_drawn_in_chromium(warehouse, tmp_path):
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in html
     assert "(baseline)" in html and "Below the configured concordance threshold" in html
+    coverage = html[html.index("Physician coverage of our rubrics (validity figure)") :]
+    coverage = coverage[: coverage.index("<h2>")]
+    assert "Validity figure, not a target" in coverage
+    assert "baseline/extractive-answerer (baseline)" in coverage
+    assert "kqa · recall · Must_have (n=6)" in coverage and coverage.count("<tr>") == 7
+    dims = html[html.index("Per-dimension breakdown") :]
+    dims = dims[: dims.index("<h2>")]
+    # the report shows the mart's intervals, not its own
+    mart = warehouse.read(
+        "SELECT ci_low FROM leaderboard_dimensions WHERE category = 'all'"
+        f" AND candidate_model = '{UNSAFE}' AND dimension = 'medical_accuracy'"
+    )
+    assert f"<td>{mart['ci_low'].item():.3f}</td>" in dims
+    assert f"{UNSAFE} (baseline) · risk_interception" in dims
     dom = dump_dom(report, tmp_path / "profile")
     svgs = dom.count("<svg")
-    # leaderboard, category, distribution, dimension, agreement x2; rewards: simulated
-    # weights (top movers + 4 categories) and redundancy, checkpoint weights and model weights
-    # (top movers + 4 categories each), reward distribution, diagnosis per model x2
-    assert svgs >= 6 + 6 + 5 + 5 + 1 + 2
+    # leaderboard, category, distribution, dimension, rubric coverage, agreement x2; rewards:
+    # simulated weights (top movers + 4 categories) and redundancy, checkpoint weights and
+    # model weights (top movers + 4 categories each), reward distribution, diagnosis per
+    # model x2
+    assert svgs >= 7 + 6 + 5 + 5 + 1 + 2
     drawn = re.search(r'data-plots-drawn="(\d+)"', dom)
     assert drawn is not None, "the load-time script did not run"
     assert int(drawn.group(1)) == svgs  # every plot has a non-empty rendered box
     assert dom.count('class="interval"') >= 4
     reward_plots = re.findall(r'<svg class="plot"[^>]*aria-label="([^"]*)"', dom)
+    assert "Physician coverage: recall and precision by tier" in reward_plots
+    assert "Mean per dimension with 95% interval" in reward_plots
     assert sum(t.startswith("Simulated:") for t in reward_plots) == 5  # every dimension
     assert sum(t.startswith("Weights over the checkpoints of policy-x") for t in reward_plots) == 5
     assert sum(t.startswith("Weights per candidate model") for t in reward_plots) == 5

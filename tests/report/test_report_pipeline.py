@@ -22,6 +22,7 @@ PLOTTED = (
     "Score distributions",
     "Per-dimension breakdown",
     "Rubric tier mix",
+    "Physician coverage of our rubrics (validity figure)",
     "Judge agreement and expert concordance",
     "Cost and tokens",
 )
