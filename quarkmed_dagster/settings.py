@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     budget_max_calls: int | None = None
     budget_max_tokens: int | None = None
     budget_max_cost_usd: float | None = None
+    near_duplicate_threshold: float = Field(
+        default=0.85,
+        gt=0,
+        le=1,
+        description="MinHash Jaccard similarity from which an ingested query is a near duplicate.",
+    )
     retrieval_top_k: int = 8
     retrieval_mode: str = Field(default="bm25", description="bm25, dense or hybrid")
     rubric_refresh_cron: str = Field(
