@@ -34,11 +34,11 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("URL_PERSONAL", re.compile(r"https?://\S+", re.I)),  # if _PERSONAL_PARAMETER in it
     ("DOB", re.compile(rf"(?:date of birth|d\.?o\.?b\.?|born on|birthday)[:\s]*{_DATE}", re.I)),
     ("ID_NUMBER", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),  # US SSN shape
-    (
+    (  # an id after its cue has a digit: "Medical Record Number: [Insert MRN]" is a label
         "ID_NUMBER",
         re.compile(
             r"\b(?:mrn|medical record(?: number)?|patient id|insurance id|member id|"
-            r"passport(?: number)?|nhs number|ssn)[\s:#no.]*[A-Z0-9][A-Z0-9-]{4,}\b",
+            r"passport(?: number)?|nhs number|ssn)[\s:#no.]*(?=[A-Z-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b",
             re.I,
         ),
     ),

@@ -35,6 +35,15 @@ def test_clinical_numbers_are_not_personal_data() -> None:
     assert not counts
 
 
+def test_id_labels_without_an_id_are_kept() -> None:
+    """Template text in reference answers names the fields; only an actual id is replaced."""
+    text = "**Medical Record Number:** [Insert MRN]; the patient identifier is on the wristband"
+    counts: Counter[str] = Counter()
+    assert scrub(text, counts) == text
+    assert not counts
+    assert scrub("Medical record number: 00-4471-B") == "[ID_NUMBER]"
+
+
 def test_scrubbing_time_grows_linearly_with_the_text() -> None:
     """Quarantine scrubs a rejected line whole before cutting it (up to 2 MB): no pattern may
     rescan a long word from each of its letters (that took minutes for a 1 MB word)."""
