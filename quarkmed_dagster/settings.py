@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     budget_max_calls: int | None = Field(default=None, description="Model calls per run.")
     budget_max_tokens: int | None = Field(default=None, description="Tokens per run.")
     budget_max_cost_usd: float | None = Field(default=None, description="USD per run.")
+    near_duplicate_threshold: float = Field(
+        default=0.85,
+        gt=0,
+        le=1,
+        description="MinHash Jaccard similarity from which an ingested query is a near duplicate.",
+    )
     retrieval_top_k: int = 8
     retrieval_mode: str = Field(default="bm25", description="bm25, dense or hybrid")
     rubric_refresh_cron: str = Field(

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from datasketch import MinHash, MinHashLSH
 
 NUM_PERM = 64
+# The LSH index only proposes candidates and cannot be built stricter than this with
+# NUM_PERM permutations; the Jaccard comparison in ``check`` applies the real threshold.
+LSH_MAX_THRESHOLD = 0.9
 _WORD = re.compile(r"\w+")
 
 
@@ -38,7 +41,7 @@ class Deduplicator:
     def __init__(self, threshold: float = 0.85) -> None:
         self.threshold = threshold
         self._exact: dict[str, str] = {}
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        self._lsh = MinHashLSH(threshold=min(threshold, LSH_MAX_THRESHOLD), num_perm=NUM_PERM)
         self._hashes: dict[str, MinHash] = {}
 
     def _minhash(self, text: str) -> MinHash:

@@ -1,8 +1,9 @@
 """One file in, one batch of clean tables out; nothing silently dropped.
 
 Order matters: turns are validated and scrubbed first, so every later step (ids,
-duplicates, classification, quarantine) only ever sees scrubbed text. The kept queries are
-classified together at the end (one batch for a model classifier's calls).
+duplicates, classification, quarantine) only ever sees scrubbed text; reference answers and
+rubric criteria go through the same scrubber (and counts) before they are stored. The kept
+queries are classified together at the end (one batch for a model classifier's calls).
 """
 
 from __future__ import annotations
@@ -185,19 +186,21 @@ def _accept(
         }
     )
     for criterion in item.reference_criteria:
+        text = scrub(criterion.criterion, acc.pii)
         acc.rubrics.append(
             {
-                "reference_item_id": stable_hash([query_id, criterion.kind, criterion.criterion]),
+                "reference_item_id": stable_hash([query_id, criterion.kind, text]),
                 "query_id": query_id,
                 "source": item.source,
-                "criterion": criterion.criterion,
+                "criterion": text,
                 "points": criterion.points,
                 "kind": criterion.kind,
                 "tags": json.dumps(criterion.tags),
                 "batch_id": acc.batch_id,
             }
         )
-    for author, text in item.reference_answers:
+    for author, answer in item.reference_answers:
+        text = scrub(answer, acc.pii)
         acc.answers.append(
             {
                 "reference_answer_id": stable_hash([query_id, author, text]),

@@ -23,7 +23,6 @@ import polars as pl
 
 from quarkmed_dagster.ingest.batches import batch_id_for, file_sha256
 from quarkmed_dagster.ingest.loaders.generic import file_rows
-from quarkmed_dagster.ingest.loaders.lines import RAW_KEEP
 from quarkmed_dagster.ingest.normalize import query_id_of, validate_turns
 from quarkmed_dagster.ingest.pii import scrub
 from quarkmed_dagster.ingest.quarantine import quarantine_row
@@ -190,7 +189,7 @@ class _Accumulator:
                 self.reject(batch_id, path, item.row_number, item.raw, item.reason)
                 continue
             number, record = item
-            raw = json.dumps(record, ensure_ascii=False, default=str)[:RAW_KEEP]
+            raw = json.dumps(record, ensure_ascii=False, default=str)
             row = parse_record(path.name, number, record, self.reserved_models, self.pii)
             reason = row if isinstance(row, str) else self.accept(row, index)
             if reason:

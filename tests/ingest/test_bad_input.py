@@ -130,15 +130,84 @@ def test_personal_data_is_scrubbed_everywhere(tmp_path) -> None:
         "I'm Jane, email jane.roe@example.org, phone (555) 867-5309, SSN 123-45-6789, "
         "I live at 17 Elm Street. DOB: 04/12/1979. Is 500 mg of amoxicillin twice a day OK?"
     )
+    with_references = {
+        **_user("What should I tell my GP about the rash on my arm?"),
+        "rubrics": [
+            {
+                "criterion": "Tells the user to email 123-45-6789 to jane.roe@example.org",
+                "points": 5,
+            }
+        ],
+        "ideal_completions_data": {
+            "ideal_completion": "Write to jane.roe@example.org or call (555) 867-5309."
+        },
+    }
     broken = b'{"prompt": [{"role": "user", "content": "call me at (555) 867-5309'
-    result = _ingest(tmp_path, [json.dumps(_user(text)).encode(), broken])
-    stored = " ".join(
-        str(v) for frame in (result.queries, result.quarantine) for v in frame.to_dicts()
+    line = json.dumps(_user(text)).encode()  # twice: the second goes to `duplicates`
+    result = _ingest(tmp_path, [line, json.dumps(with_references).encode(), line, broken])
+    tables = {
+        "queries": result.queries,
+        "reference_rubrics": result.reference_rubrics,
+        "reference_answers": result.reference_answers,
+        "duplicates": result.duplicates,
+        "quarantine": result.quarantine,
+    }
+    assert {name: frame.height for name, frame in tables.items()} == {
+        "queries": 4,
+        "reference_rubrics": 1,
+        "reference_answers": 1,
+        "duplicates": 1,
+        "quarantine": 1,
+    }
+    for name, frame in tables.items():
+        stored = " ".join(str(v) for v in frame.to_dicts())
+        for bit in secret_bits:
+            assert bit not in stored, (name, bit)
+    assert "500 mg" in result.queries["final_user_turn"].str.join(" ").item()
+    assert result.reference_rubrics["criterion"].item() == (
+        "Tells the user to email [ID_NUMBER] to [EMAIL]"
     )
-    for bit in secret_bits:
-        assert bit not in stored
-    assert "500 mg" in stored
-    assert result.pii_counts == {"EMAIL": 1, "PHONE": 2, "ID_NUMBER": 1, "ADDRESS": 1, "DOB": 1}
+    assert result.reference_answers["answer_text"].item() == "Write to [EMAIL] or call [PHONE]."
+    # query + its duplicate (scrubbed before it is compared), the quarantined line, the
+    # reference rubric criterion and the reference answer
+    assert result.pii_counts == {"EMAIL": 4, "PHONE": 4, "ID_NUMBER": 3, "ADDRESS": 2, "DOB": 2}
+
+
+def test_quarantine_scrubs_before_it_cuts_the_raw_content(tmp_path) -> None:
+    """Personal data straddling the 2,000-character cut must not survive half-scrubbed."""
+    malformed_head = b'{"prompt": [{"role": "user", "content": "'
+    malformed = malformed_head + b"a " * ((1990 - len(malformed_head)) // 2)
+    malformed += b"jane.roe@example.org is my email, the JSON is never closed"
+    assert malformed.index(b"jane.roe") == 1990 - len(malformed_head) % 2
+    record = {"prompt": [{"role": "doctor", "content": ""}]}
+    head = json.dumps(record).index('""') + 1
+    record["prompt"][0]["content"] = "a " * ((1993 - head) // 2) + "(555) 867-5309 call me"
+    assert 1985 < json.dumps(record).index("(555)") < 2000 - len("(555)")
+    result = _ingest(tmp_path, [malformed, json.dumps(record).encode()])
+    assert result.quarantine["reason"].str.contains("malformed JSON|unknown role").all()
+    for raw in result.quarantine["raw_content"]:
+        assert len(raw) == 2000
+        for piece in ("jane.roe", "@example", "(555)", "867"):
+            assert piece not in raw
+    assert result.pii_counts == {"EMAIL": 1, "PHONE": 1}
+
+
+def test_csv_with_a_bad_byte_quarantines_only_that_row(tmp_path) -> None:
+    path = tmp_path / "mine.csv"
+    path.write_bytes(
+        b"id,question\n"
+        b"a,What causes migraines?\n"
+        b"b,Is it safe to run with a cold?\n"
+        b"c,Does caf\xe9 au lait make reflux worse?\n"  # latin-1 byte in a UTF-8 file
+        b"d,How much sleep does a teenager need?\n"
+    )
+    result = ingest_file(path, "b", "generic")
+    assert result.rows_read == 4
+    assert result.queries["source_id"].to_list() == ["a", "b", "d"]
+    row = result.quarantine.row(0, named=True)
+    assert result.quarantine.height == 1 and row["row_number"] == 4
+    assert "not valid UTF-8" in row["reason"] and "'question'" in row["reason"]
+    assert "au lait make reflux worse" in row["raw_content"]
 
 
 def test_generic_csv_and_parquet_shapes(tmp_path) -> None:

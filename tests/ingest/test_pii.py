@@ -1,5 +1,6 @@
 """Each personal-data type becomes its typed placeholder; clinical numbers stay."""
 
+import time
 from collections import Counter
 
 import pytest
@@ -15,6 +16,7 @@ CASES = [
     ("date of birth: 03/14/1985, male", "[DOB]", "1985"),
     ("I live at 42 Maple Grove Road near the park", "[ADDRESS]", "Maple"),
     ("see https://portal.example.com/r?token=abc123 for labs", "[URL_PERSONAL]", "abc123"),
+    ("(labs: https://x.example/r?page=2&user=jdoe)", "[URL_PERSONAL]", "jdoe"),
 ]
 
 
@@ -31,3 +33,21 @@ def test_clinical_numbers_are_not_personal_data() -> None:
     counts: Counter[str] = Counter()
     assert scrub(text, counts) == text
     assert not counts
+
+
+def test_id_labels_without_an_id_are_kept() -> None:
+    """Template text in reference answers names the fields; only an actual id is replaced."""
+    text = "**Medical Record Number:** [Insert MRN]; the patient identifier is on the wristband"
+    counts: Counter[str] = Counter()
+    assert scrub(text, counts) == text
+    assert not counts
+    assert scrub("Medical record number: 00-4471-B") == "[ID_NUMBER]"
+
+
+def test_scrubbing_time_grows_linearly_with_the_text() -> None:
+    """Quarantine scrubs a rejected line whole before cutting it (up to 2 MB): no pattern may
+    rescan a long word from each of its letters (that took minutes for a 1 MB word)."""
+    for text in ("x" * 1_000_000, "1" * 1_000_000, "https://a" * 100_000, "a@" * 500_000):
+        start = time.perf_counter()
+        assert scrub(text) == text
+        assert time.perf_counter() - start < 5, text[:20]

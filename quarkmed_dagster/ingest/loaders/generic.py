@@ -9,10 +9,11 @@ from typing import Any
 
 import polars as pl
 
-from quarkmed_dagster.ingest.loaders.lines import RAW_KEEP, json_lines
+from quarkmed_dagster.ingest.loaders.lines import json_lines
 from quarkmed_dagster.ingest.records import RawQuery, Rejection
 
 TEXT_FIELDS = ("question", "query", "text", "prompt")
+_LOST = "\ufffd"  # what a lossy UTF-8 read puts in place of undecodable bytes
 
 
 def first_record(path: Path) -> dict[str, Any] | None:
@@ -30,9 +31,12 @@ def file_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
     if name.endswith((".jsonl", ".jsonl.gz", ".json")):
         yield from json_lines(path)
         return
+    lossy = False
     try:
         if name.endswith(".csv"):
-            frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
+            data = path.read_bytes()
+            lossy = not _is_utf8(data)  # then only the rows with bad bytes are rejected
+            frame = pl.read_csv(data, infer_schema=False, encoding="utf8-lossy")
         elif name.endswith(".parquet"):
             frame = pl.read_parquet(path)
         else:
@@ -41,11 +45,33 @@ def file_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
     except Exception as exc:  # an unreadable file is one rejection with the reader's reason
         yield Rejection(0, path.name, f"cannot read {path.name}: {type(exc).__name__}: {exc}")
         return
-    yield from enumerate(frame.iter_rows(named=True), start=2 if name.endswith(".csv") else 1)
+    rows = enumerate(frame.iter_rows(named=True), start=2 if name.endswith(".csv") else 1)
+    if not lossy:
+        yield from rows
+        return
+    for number, row in rows:
+        damaged = [c for c, v in row.items() if isinstance(v, str) and _LOST in v]
+        if damaged:
+            yield Rejection(
+                number,
+                json.dumps(row, ensure_ascii=False),
+                f"not valid UTF-8: undecodable bytes in column {', '.join(map(repr, damaged))} "
+                "(save the file as UTF-8)",
+            )
+        else:
+            yield number, row
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def record_to_query(number: int, record: dict[str, Any], source: str) -> RawQuery | Rejection:
-    raw = json.dumps(record, ensure_ascii=False, default=str)[:RAW_KEEP]
+    raw = json.dumps(record, ensure_ascii=False, default=str)
     turns = record.get("turns")
     if isinstance(turns, str):
         try:

@@ -16,7 +16,6 @@ from typing import IO, Any
 from quarkmed_dagster.ingest.records import RawQuery, Rejection
 
 MAX_LINE_BYTES = 2_000_000
-RAW_KEEP = 2000  # characters of a rejected row kept in quarantine
 _SKIP_CHUNK = 1 << 20
 
 
@@ -45,36 +44,40 @@ def json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
         for number, line, too_long in _bounded_lines(handle):
             if not line.strip():
                 continue
-            preview = line[:RAW_KEEP].decode("utf-8", errors="replace")
             if too_long:
-                yield Rejection(number, preview, f"line longer than {MAX_LINE_BYTES} bytes")
+                yield Rejection(number, _raw(line), f"line longer than {MAX_LINE_BYTES} bytes")
                 continue
-            yield _parse_line(number, line, preview)
+            yield _parse_line(number, line)
 
 
-def _parse_line(number: int, line: bytes, preview: str) -> tuple[int, dict[str, Any]] | Rejection:
+def _raw(line: bytes) -> str:
+    """A rejected line as text, whole: quarantine scrubs it before cutting it short."""
+    return line.decode("utf-8", errors="replace")
+
+
+def _parse_line(number: int, line: bytes) -> tuple[int, dict[str, Any]] | Rejection:
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Rejection(number, preview, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")
+        return Rejection(number, _raw(line), f"not valid UTF-8 ({exc.reason} at byte {exc.start})")
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        return Rejection(number, preview, f"malformed JSON: {exc.msg} at column {exc.colno}")
+        return Rejection(number, text, f"malformed JSON: {exc.msg} at column {exc.colno}")
     except RecursionError:
-        return Rejection(number, preview, "JSON nested too deeply to read")
+        return Rejection(number, text, "JSON nested too deeply to read")
     if not isinstance(value, dict):
-        return Rejection(number, preview, f"expected a JSON object, got {type(value).__name__}")
+        return Rejection(number, text, f"expected a JSON object, got {type(value).__name__}")
     return number, value
 
 
 def json_records(
     path: Path, to_query: Callable[[int, dict[str, Any], str], RawQuery | Rejection]
 ) -> Iterator[RawQuery | Rejection]:
-    """One shape's loader: each good line goes to ``to_query`` with its shortened raw text."""
+    """One shape's loader: each good line goes to ``to_query`` with its raw text."""
     for item in json_lines(path):
         if isinstance(item, Rejection):
             yield item
             continue
         number, record = item
-        yield to_query(number, record, json.dumps(record, ensure_ascii=False)[:RAW_KEEP])
+        yield to_query(number, record, json.dumps(record, ensure_ascii=False))
