@@ -161,8 +161,25 @@ def query_categories(warehouse: Warehouse) -> pl.DataFrame:
     return warehouse.read(load_sql("select_query_categories"))
 
 
+def score_warehouse(
+    warehouse: Warehouse, cfg: ScoringConfig | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Scores per response and the leaderboard from the stored verdicts under ``cfg`` (no
+    model call, nothing written); an empty leaderboard when nothing is scored."""
+    scores = score_frame(*load_inputs(warehouse), cfg)
+    if not scores.height:
+        return scores, pl.DataFrame()
+    return scores, leaderboard_frame(scores, query_categories(warehouse))
+
+
+def store_scores(warehouse: Warehouse, scores: pl.DataFrame, board: pl.DataFrame) -> None:
+    """Replace the stored query_scores and leaderboard rows with these."""
+    if scores.height:
+        warehouse.upsert_rows("query_scores", scores, ["response_id"])
+        warehouse.upsert_rows("leaderboard", board, ["candidate_model", "category"])
+
+
 def rescore(warehouse: Warehouse, weights: dict[str, float], **cfg_overrides) -> pl.DataFrame:
     """CLI-callable: recompute scores and leaderboard from stored verdicts; returns leaderboard."""
     cfg = replace(ScoringConfig(), weights=dict(weights), **cfg_overrides)
-    scores = score_frame(*load_inputs(warehouse), cfg)
-    return leaderboard_frame(scores, query_categories(warehouse))
+    return score_warehouse(warehouse, cfg)[1]

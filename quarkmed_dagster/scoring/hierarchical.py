@@ -38,6 +38,17 @@ class ScoringConfig:
     ih_cap_ratio: float = 2.0
     min_coverage: float = 0.5
 
+    def __post_init__(self) -> None:
+        if set(self.weights) != set(DEFAULT_WEIGHTS):
+            raise ValueError(f"weights must name exactly the tiers {sorted(DEFAULT_WEIGHTS)}")
+        if any(not w >= 0 for w in self.weights.values()):
+            raise ValueError(f"tier weights must be >= 0: {self.weights}")
+        for name in ("essential_ratio", "pitfall_ratio", "min_coverage"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if not (self.tag_cap >= 0 and self.ih_cap_ratio >= 0):
+            raise ValueError("saturation caps (tag_cap, ih_cap_ratio) must be >= 0")
+
 
 @dataclass(frozen=True)
 class Item:
