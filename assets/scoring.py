@@ -65,7 +65,7 @@ def _spec(key: str, description: str, deps: list[str]) -> dg.AssetSpec:
         group_name="scoring",
         kinds={"duckdb", "python"},
         owners=["team:quarkmed"],
-        code_version="v1",
+        code_version="v2",  # v2: item weights count within their tier (docs/scoring.md)
     )
 
 
