@@ -10,6 +10,7 @@ import dagster as dg
 import polars as pl
 
 from quarkmed_dagster.checks import suite_check_result
+from quarkmed_dagster.judging.payloads import JUDGE_PROMPT
 from quarkmed_dagster.judging.stage import (
     ITEM_VERDICT_KEY,
     VERDICT_KEY,
@@ -18,11 +19,12 @@ from quarkmed_dagster.judging.stage import (
 )
 from quarkmed_dagster.llm.resource import LLMGatewayResource
 from quarkmed_dagster.metadata import frame_to_markdown, table_metadata
+from quarkmed_dagster.prompts import prompts_version
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.warehouse import load_sql
 
 GROUP = "judging"
-CODE_VERSION = "judging-1"
+CODE_VERSION = f"judging-2-{prompts_version([JUDGE_PROMPT])}"  # the judge template's hash
 
 
 class JudgingConfig(dg.Config):

@@ -296,10 +296,79 @@ def release_freeze(name: str, out_dir: str | None) -> None:
     )
 
 
+def _scoring_options(command):  # type: ignore[no-untyped-def]
+    """The Eq. 2 parameters as options (defaults: ScoringConfig, reasons in docs/scoring.md)."""
+    options = [
+        click.option("--weights", default=None,
+                     help="Tier weights E:I:H:P (default 2:1:1:2) or Tier=value pairs, "
+                     "e.g. Pitfall=3,Highlight=0.5"),
+        click.option("--truncation-essential", type=float, default=None,
+                     help="Zero I+H credit when Essential coverage is below this (default 0.5)."),
+        click.option("--truncation-pitfall", type=float, default=None,
+                     help="Zero I+H credit when the Pitfall penalty is above this (default 0.5)."),
+        click.option("--saturation-tag-cap", type=float, default=None,
+                     help="Cap on the weighted I+H credit of one tag (default 3)."),
+        click.option("--saturation-ih-ratio", type=float, default=None,
+                     help="Cap total I+H credit at this x Essential credit (default 2)."),
+        click.option("--min-coverage", type=float, default=None,
+                     help="Flag and leave unscored below this share of judged items (0.5)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _scoring_config(options: dict):  # type: ignore[no-untyped-def]
+    from quarkmed_dagster.scoring.options import parse_weights, scoring_config
+
+    try:
+        return scoring_config(
+            parse_weights(options["weights"]),
+            essential_ratio=options["truncation_essential"],
+            pitfall_ratio=options["truncation_pitfall"],
+            tag_cap=options["saturation_tag_cap"],
+            ih_cap_ratio=options["saturation_ih_ratio"],
+            min_coverage=options["min_coverage"],
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+@main.command()
+@_scoring_options
+@click.option("--write", is_flag=True, help="Replace the stored query_scores and leaderboard.")
+def rescore(write: bool, **options: object) -> None:
+    """Re-score the warehouse's stored verdicts under other weights, truncation ratios or
+    saturation caps (no model call) and print the leaderboard next to the stored one. The
+    stored leaderboard is left as it is unless --write is given."""
+    import time
+
+    from quarkmed_dagster.leaderboard import rescore_comparison_text
+    from quarkmed_dagster.scoring.frames import score_warehouse, store_scores
+    from quarkmed_dagster.scoring.options import describe_config
+    from quarkmed_dagster.warehouse import load_sql
+
+    cfg = _scoring_config(options)
+    warehouse = _warehouse()
+    stored = warehouse.read(load_sql("select_leaderboard_overall"))
+    start = time.perf_counter()
+    scores, board = score_warehouse(warehouse, cfg)
+    elapsed = time.perf_counter() - start
+    if not scores.height:
+        raise click.ClickException("No stored verdicts to re-score: run `quarkmed run` first.")
+    click.echo(rescore_comparison_text(stored, board, describe_config(cfg)))
+    click.echo(f"\n{scores.height} responses re-scored from stored verdicts in {elapsed:.2f} s")
+    if write:
+        store_scores(warehouse, scores, board)
+        click.echo("stored query_scores and leaderboard replaced by the re-scored ones")
+    else:
+        click.echo("stored leaderboard unchanged (--write replaces it)")
+
+
 @release.command("rescore")
 @click.argument("release_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
-@click.option("--weights", default=None, help="Tier weights, e.g. Essential=2,Important=1")
-def release_rescore(release_dirs: tuple[str, ...], weights: str | None) -> None:
+@_scoring_options
+def release_rescore(release_dirs: tuple[str, ...], **options: object) -> None:
     """Re-score frozen releases from their stored verdicts (no model call), side by side."""
     import tempfile
     from pathlib import Path
@@ -307,15 +376,10 @@ def release_rescore(release_dirs: tuple[str, ...], weights: str | None) -> None:
     import polars as pl
 
     from quarkmed_dagster.releases import compare_releases
-    from quarkmed_dagster.scoring.hierarchical import DEFAULT_WEIGHTS
 
-    tiers = dict(DEFAULT_WEIGHTS)
-    for part in (weights or "").split(","):
-        if part.strip():
-            tier, value = part.split("=")
-            tiers[tier.strip()] = float(value)
+    cfg = _scoring_config(options)
     with tempfile.TemporaryDirectory() as work:
-        board = compare_releases([Path(d) for d in release_dirs], Path(work), tiers)
+        board = compare_releases([Path(d) for d in release_dirs], Path(work), cfg=cfg)
     cols = ["release_id", "candidate_model", "category", "score", "ci_low", "ci_high"]
     with pl.Config(tbl_rows=60, tbl_cols=8, fmt_str_lengths=40, tbl_width_chars=140):
         click.echo(board.select(*cols, "rubric_set_version", "release_corpus_versions"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import polars as pl
+
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 
@@ -33,5 +35,44 @@ def leaderboard_text(warehouse: Warehouse) -> str:
         coverage = "n/a" if row["coverage"] is None else f"{row['coverage']:.0%}"
         lines.append(
             f"{rank:>4}  {label:<{width}} {score:>6}  {ci:>15}  {row['n_queries']:>7}  {coverage}"
+        )
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None, spec: str = ".3f") -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def rescore_comparison_text(stored: pl.DataFrame, rescored: pl.DataFrame, label: str) -> str:
+    """The overall leaderboard under a new scoring configuration next to the stored one.
+
+    ``stored``: rows of select_leaderboard_overall (may be empty); ``rescored``: a
+    leaderboard frame (only its category 'all' rows are shown), ranked by the new score."""
+    new = rescored.filter(pl.col("category").str.to_lowercase() == "all").sort(
+        ["score", "candidate_model"], descending=[True, False], nulls_last=True
+    )
+    old = {r["candidate_model"]: (rank, r["score"])
+           for rank, r in enumerate(stored.iter_rows(named=True), start=1)}  # fmt: skip
+    labels = [r["candidate_model"] + (" [baseline]" if r["is_baseline"] else "")
+              for r in new.iter_rows(named=True)]  # fmt: skip
+    width = max(len("model"), *map(len, labels)) if labels else len("model")
+    lines = [
+        "RE-SCORED LEADERBOARD from stored verdicts (no model call)",
+        f"new configuration: {label}",
+        f"{'rank':>4}  {'model':<{width}} {'new':>6}  {'new 95% CI':>15}  {'stored':>6}  "
+        f"{'change':>7}  stored rank",
+    ]
+    for rank, (row, name) in enumerate(zip(new.iter_rows(named=True), labels, strict=True), 1):
+        old_rank, old_score = old.get(row["candidate_model"], (None, None))
+        ci = "(unscored)" if row["score"] is None else (
+            f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]")  # fmt: skip
+        change = (
+            _fmt(row["score"] - old_score, "+.3f")
+            if row["score"] is not None and old_score is not None
+            else "n/a"
+        )
+        lines.append(
+            f"{rank:>4}  {name:<{width}} {_fmt(row['score']):>6}  {ci:>15}  "
+            f"{_fmt(old_score):>6}  {change:>7}  {old_rank if old_rank else 'n/a'}"
         )
     return "\n".join(lines)

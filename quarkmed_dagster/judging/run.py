@@ -1,9 +1,10 @@
 """Run judges through any ``Gateway`` (batched or per-item) and build verdict rows.
 
-Judges see each item under a content key (a hash of its query, tier, title and description),
-not under its item id: an item id names its rubric set version, which names the corpus
-version, so a rubric carried unchanged to a new corpus version would otherwise change every
-prompt and be re-judged. With content keys an unchanged (response, rubric) is a cache hit.
+Judges see each item under a content key (a hash of its query, tier, title, description and
+level descriptions: all of the item the prompt shows), not under its item id: an item id
+names its rubric set version, which names the corpus version, so a rubric carried unchanged
+to a new corpus version would otherwise change every prompt and be re-judged. With content
+keys an unchanged (response, rubric) is a cache hit.
 """
 
 from __future__ import annotations
@@ -12,10 +13,19 @@ from collections import Counter
 
 from quarkmed_dagster.judging.panel import majority, majority_pitfall
 from quarkmed_dagster.judging.parse import parse_verdicts
-from quarkmed_dagster.judging.payloads import batched_prompts, per_item_prompts
+from quarkmed_dagster.judging.payloads import (
+    batched_prompts,
+    item_levels,
+    judge_template,
+    per_item_prompts,
+)
 from quarkmed_dagster.llm.types import CallRequest, Gateway, stable_hash
 
-PROMPT_VERSION = "judge.v1"
+
+def prompt_version(mode: str) -> str:
+    """The judge template's version (name@content hash) and the mode: batched and per-item
+    calls stay apart in the cache even when a rubric has a single item."""
+    return f"{judge_template().version}.{mode}"
 
 
 def judged_items(items: list[dict]) -> list[dict]:
@@ -25,6 +35,8 @@ def judged_items(items: list[dict]) -> list[dict]:
     seen: Counter[str] = Counter()
     for it in sorted(items, key=lambda it: it["item_id"]):
         content = [it.get(k) for k in ("query_id", "tier", "title", "description")]
+        levels = item_levels(it.get("levels"))
+        content += [levels] if levels else []  # items without levels keep their old keys
         base = "it-" + stable_hash(content)
         seen[base] += 1
         key = base if seen[base] == 1 else f"{base}-{seen[base]}"
@@ -45,6 +57,7 @@ def judge_responses(
     plan: list[tuple[dict, str, list[dict]]] = []
     requests: list[CallRequest] = []
     keyed = {query_id: judged_items(items) for query_id, items in items_by_query.items()}
+    version = prompt_version(mode)
     for r in responses:
         items = keyed.get(r["query_id"], [])
         if not items:
@@ -62,14 +75,11 @@ def judge_responses(
             else:
                 prompts = per_item_prompts(r["query"], r["history"], r["response_text"], items)
                 groups = [[it] for it in items]
-            for prompt, group in zip(prompts, groups, strict=True):
+            for messages, group in zip(prompts, groups, strict=True):
                 plan.append((r, judge, group))
                 requests.append(
                     CallRequest(
-                        role="judges",
-                        model=judge,
-                        messages=({"role": "user", "content": prompt},),
-                        prompt_version=f"{PROMPT_VERSION}.{mode}",
+                        role="judges", model=judge, messages=messages, prompt_version=version
                     )
                 )
     live = [q for q in requests if q is not None]

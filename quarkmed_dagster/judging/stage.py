@@ -53,9 +53,9 @@ def response_payloads(queries: pl.DataFrame, responses: pl.DataFrame) -> list[di
 
 def items_by_query(items: pl.DataFrame) -> dict[str, list[dict]]:
     grouped: dict[str, list[dict]] = {}
-    for row in items.select("item_id", "query_id", "tier", "title", "description").iter_rows(
-        named=True
-    ):
+    columns = ["item_id", "query_id", "tier", "title", "description"]
+    columns += ["levels"] if "levels" in items.columns else []  # level descriptions, judged
+    for row in items.select(columns).iter_rows(named=True):
         grouped.setdefault(row["query_id"], []).append(row)
     for rows in grouped.values():
         rows.sort(key=lambda r: r["item_id"])  # stable base order; judges shuffle with a seed

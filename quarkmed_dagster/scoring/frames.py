@@ -22,14 +22,16 @@ def score_frame(
     cfg: ScoringConfig | None = None,
 ) -> pl.DataFrame:
     """item_verdicts(response_id, item_id, level); rubric_items(item_id, query_id, tier,
-    tag, rubric_set_version, corpus_version); responses(response_id, query_id,
-    candidate_model, is_baseline). Items without a verdict count as NULL.
+    tag, rubric_set_version, corpus_version, optional weight: all 1 when absent);
+    responses(response_id, query_id, candidate_model, is_baseline). Items without a verdict
+    count as NULL. An item's effective weight is its tier weight x its item weight / the mean
+    item weight of its tier in the query's rubric (``hierarchical.effective_weights``).
 
     The Eq. 2 math of ``hierarchical.score_query`` (the readable reference), as column
     expressions over all responses at once; tests check both agree on random cases.
     """
     cfg = cfg or ScoringConfig()
-    items = rubric_items.lazy()
+    items = rubric_items.lazy().with_columns(w=_effective_weight(rubric_items, cfg))
     responses_ = responses.lazy().select("response_id", *KEEP[:3])
     # Only judged (non-NULL) verdicts of the response's own current items add credit; the
     # item count per query supplies the NULLs (missing or failed verdicts) for coverage.
@@ -37,13 +39,10 @@ def score_frame(
         item_verdicts.lazy()
         .select("response_id", "item_id", "level")
         .filter(pl.col("level").is_not_null())
-        .join(items.select("item_id", "query_id", "tier", "tag"), on="item_id")
+        .join(items.select("item_id", "query_id", "tier", "tag", "w"), on="item_id")
         .join(responses_.select("response_id", own_query="query_id"), on="response_id")
         .filter(pl.col("query_id") == pl.col("own_query"))
-        .with_columns(
-            tag=pl.col("tag").fill_null(""),
-            w=pl.col("tier").replace_strict(cfg.weights, return_dtype=pl.Float64),
-        )
+        .with_columns(tag=pl.col("tag").fill_null(""))
         .with_columns(credit=pl.col("w") * pl.col("level"))
     )
     per_tag = (
@@ -81,6 +80,16 @@ def score_frame(
         .sort("order")
     )
     return _eq2(per_response, cfg).collect()
+
+
+def _effective_weight(rubric_items: pl.DataFrame, cfg: ScoringConfig) -> pl.Expr:
+    """Tier weight x item weight / mean item weight of the tier in the query's rubric."""
+    tier_w = pl.col("tier").replace_strict(cfg.weights, return_dtype=pl.Float64)
+    if "weight" not in rubric_items.columns:
+        return tier_w
+    item_w = pl.col("weight").cast(pl.Float64)
+    mean = item_w.mean().over("query_id", "tier")
+    return pl.when(mean > 0).then(tier_w * item_w / mean).otherwise(0.0)
 
 
 def _ratio(num: str, den: str) -> pl.Expr:
@@ -177,8 +186,25 @@ def query_categories(warehouse: Warehouse) -> pl.DataFrame:
     return warehouse.read(load_sql("select_query_categories"))
 
 
+def score_warehouse(
+    warehouse: Warehouse, cfg: ScoringConfig | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Scores per response and the leaderboard from the stored verdicts under ``cfg`` (no
+    model call, nothing written); an empty leaderboard when nothing is scored."""
+    scores = score_frame(*load_inputs(warehouse), cfg)
+    if not scores.height:
+        return scores, pl.DataFrame()
+    return scores, leaderboard_frame(scores, query_categories(warehouse))
+
+
+def store_scores(warehouse: Warehouse, scores: pl.DataFrame, board: pl.DataFrame) -> None:
+    """Replace the stored query_scores and leaderboard rows with these."""
+    if scores.height:
+        warehouse.upsert_rows("query_scores", scores, ["response_id"])
+        warehouse.upsert_rows("leaderboard", board, ["candidate_model", "category"])
+
+
 def rescore(warehouse: Warehouse, weights: dict[str, float], **cfg_overrides) -> pl.DataFrame:
     """CLI-callable: recompute scores and leaderboard from stored verdicts; returns leaderboard."""
     cfg = replace(ScoringConfig(), weights=dict(weights), **cfg_overrides)
-    scores = score_frame(*load_inputs(warehouse), cfg)
-    return leaderboard_frame(scores, query_categories(warehouse))
+    return score_warehouse(warehouse, cfg)[1]

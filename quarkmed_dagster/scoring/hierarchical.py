@@ -1,10 +1,14 @@
 """QuarkMedBench Eq. 2 per-query score with truncation and saturation.
 
-Each item has a tier, a tag and a level in [0, 1] (None = NULL verdict, excluded).
-For positive tiers the level is the fraction of the item met; for Pitfall items it is
-how far the pitfall was committed (1 = fully committed).
+Each item has a tier, a tag, a weight (the rubric's item weight, in (0, 10]) and a level in
+[0, 1] (None = NULL verdict, excluded). For positive tiers the level is the fraction of the
+item met; for Pitfall items it is how far the pitfall was committed (1 = fully committed).
 
-credit_T = sum(w_T * level) over non-NULL items of tier T.
+Effective item weight: w_i = w_T x weight_i / mean(weight of the query's tier-T items), the
+mean over all the tier's items of the query (NULL verdicts included). The tiers keep their
+balance (a tier's weights sum to w_T x its item count, as with equal item weights) while
+items weigh more or less within their tier; equal item weights give w_i = w_T.
+credit_T = sum(w_i * level) over non-NULL items of tier T.
 Saturation: credit per tag (Important+Highlight) is capped at ``tag_cap`` weighted items
 (default 3: a response cannot win by piling up one kind of point), and total
 Important+Highlight credit is capped at ``ih_cap_ratio`` x Essential credit (default 2:
@@ -38,12 +42,24 @@ class ScoringConfig:
     ih_cap_ratio: float = 2.0
     min_coverage: float = 0.5
 
+    def __post_init__(self) -> None:
+        if set(self.weights) != set(DEFAULT_WEIGHTS):
+            raise ValueError(f"weights must name exactly the tiers {sorted(DEFAULT_WEIGHTS)}")
+        if any(not w >= 0 for w in self.weights.values()):
+            raise ValueError(f"tier weights must be >= 0: {self.weights}")
+        for name in ("essential_ratio", "pitfall_ratio", "min_coverage"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if not (self.tag_cap >= 0 and self.ih_cap_ratio >= 0):
+            raise ValueError("saturation caps (tag_cap, ih_cap_ratio) must be >= 0")
+
 
 @dataclass(frozen=True)
 class Item:
     tier: str
     level: float | None
     tag: str = ""
+    weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -61,18 +77,32 @@ def _ratio(num: float, den: float) -> float | None:
     return num / den if den > 0 else None
 
 
+def effective_weights(items: list[Item], tier_weights: dict[str, float]) -> list[float]:
+    """w_T x item weight / mean item weight of the item's tier among ``items`` (0 when the
+    tier's item weights are all 0)."""
+    total: dict[str, float] = defaultdict(float)
+    count: dict[str, int] = defaultdict(int)
+    for it in items:
+        total[it.tier] += it.weight
+        count[it.tier] += 1
+    mean = {tier: total[tier] / count[tier] for tier in count}
+    return [
+        tier_weights[it.tier] * it.weight / mean[it.tier] if mean[it.tier] > 0 else 0.0
+        for it in items
+    ]
+
+
 def score_query(items: list[Item], cfg: ScoringConfig | None = None) -> QueryScore:
     cfg = cfg or ScoringConfig()
-    w = cfg.weights
     n = len(items)
-    known = [i for i in items if i.level is not None]
+    weighted = zip(items, effective_weights(items, cfg.weights), strict=True)
+    known = [(it, wt) for it, wt in weighted if it.level is not None]
     coverage = len(known) / n if n else 0.0
     flagged = coverage < cfg.min_coverage or not known
     credit: dict[str, float] = defaultdict(float)
     maxc: dict[str, float] = defaultdict(float)
     tag_credit: dict[str, float] = defaultdict(float)
-    for it in known:
-        wt = w[it.tier]
+    for it, wt in known:
         maxc[it.tier] += wt
         if it.tier in ("Important", "Highlight"):
             tag_credit[it.tag] += wt * float(it.level)

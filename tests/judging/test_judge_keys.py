@@ -41,6 +41,17 @@ def test_content_keys_are_stable_unique_and_hide_the_rubric_version():
     assert len({it["item_id"] for it in twins}) == 2  # identical content still gets two keys
 
 
+def test_level_descriptions_are_part_of_the_content_key():
+    levels = {"not_met": "no dose", "partially_met": "a dose", "fully_met": "400 mg"}
+    plain = judged_items(_items("c1")[:1])[0]["item_id"]
+    as_text = judged_items([{**_items("c1")[0], "levels": json.dumps(levels)}])[0]["item_id"]
+    as_dict = judged_items([{**_items("c2")[0], "levels": levels}])[0]["item_id"]
+    assert as_text == as_dict != plain  # stored JSON text or parsed: the same content
+    other = judged_items([{**_items("c1")[0], "levels": {**levels, "fully_met": "500 mg"}}])
+    assert other[0]["item_id"] not in (plain, as_text)
+    assert judged_items([{**_items("c1")[0], "levels": "{}"}])[0]["item_id"] == plain
+
+
 def test_carried_rubric_is_judged_from_the_cache_and_changed_item_is_asked(tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-secret")
     with LocalLLMServer(_judge) as server:

@@ -14,6 +14,8 @@ from assets.scoring import query_scores, query_scores_valid
 from quarkmed_dagster.llm.resource import LLMGatewayResource
 from quarkmed_dagster.llm.testing_server import LocalLLMServer, Reply
 from quarkmed_dagster.llm.types import extract_payload
+from quarkmed_dagster.marts.views import create_marts
+from quarkmed_dagster.prompts import load_prompt
 from quarkmed_dagster.resources import WarehouseResource
 
 JUDGES = ["openai/judge-a", "openai/judge-b", "openai/judge-c"]
@@ -99,7 +101,10 @@ def judge_llm(tmp_path, monkeypatch):
             "roles": {"judges": JUDGES},
         }}}))  # fmt: skip
         llm = LLMGatewayResource(
-            models_config=str(config), profile="judges3", cache_path=str(tmp_path / "c.sqlite")
+            models_config=str(config),
+            profile="judges3",
+            cache_path=str(tmp_path / "c.sqlite"),
+            warehouse_path=str(tmp_path / "warehouse.duckdb"),  # the `warehouse` fixture's file
         )
         yield server, llm
 
@@ -161,6 +166,14 @@ def test_panel_votes_nulls_history_and_scores(warehouse, judge_llm):
 
     stats = warehouse.read("SELECT * FROM judge_panel_stats WHERE scope = 'all'")
     assert stats["n_judges"][0] == 3 and stats["krippendorff_alpha"][0] is not None
+
+    # the judge prompt is the versioned template: its content hash names every call and the
+    # judge prompt version on every score row
+    calls = warehouse.read("SELECT DISTINCT prompt_version FROM llm_calls")["prompt_version"]
+    assert calls.to_list() == [f"{load_prompt('judge_response').version}.batched"]
+    create_marts(warehouse)
+    versions = warehouse.read("SELECT DISTINCT judge_prompt_version FROM score_versions")
+    assert versions["judge_prompt_version"].to_list() == calls.to_list()
 
     scores = {
         r["response_id"]: r for r in warehouse.read_table("query_scores").iter_rows(named=True)

@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from quarkmed_dagster.baselines.candidates import EXPECTED_ORDER
+from quarkmed_dagster.prompts import load_prompt
 from quarkmed_dagster.report.build import report_outline
 from tests.report.chromium import CHROMIUM, dump_dom
 
@@ -46,7 +47,8 @@ def test_report_on_a_real_run(main_job, tmp_path):
         assert f"baseline/{name} (baseline)" in board
     for version in ("query_set_version", "rubric_set_version", "corpus_version"):
         assert version in board
-    assert "judge.v1.batched" in board and "candidate_answer.v1" in board
+    judge_version = f"{load_prompt('judge_response').version}.batched"  # the template's hash
+    assert judge_version in board and "candidate_answer.v1" in board
     dims = _section(html, "Per-dimension breakdown")
     assert dims.count('class="interval"') == 3 * len(EXPECTED_ORDER)
     assert "K-QA physician-labelled statement checks" in html and "Cohen's kappa" in html

@@ -24,24 +24,28 @@ FIELDS = [
 ]
 
 
-def _frames(cases: list[tuple[list[tuple[str, str | None]], list[list[float | None]]]]):
-    """cases: (items as (tier, tag), per response the item levels; 'skip' = no verdict row)."""
+def _frames(cases: list[tuple[list[tuple], list[list[float | None]]]]):
+    """cases: (items as (tier, tag) or (tier, tag, item weight), per response the item levels;
+    'skip' = no verdict row). The weight column is there only when some item has a weight."""
     items, responses, verdicts, expected_items = [], [], [], {}
+    weighted = any(len(item) == 3 for rubric, _ in cases for item in rubric)
     for q, (rubric, answers) in enumerate(cases):
-        for i, (tier, tag) in enumerate(rubric):
+        rubric = [(*item, 1.0)[:3] for item in rubric]
+        for i, (tier, tag, weight) in enumerate(rubric):
             item_id, query_id = f"q{q}-i{i}", f"q{q}"
             items.append({"item_id": item_id, "query_id": query_id, "tier": tier, "tag": tag,
-                          "rubric_set_version": "rs", "corpus_version": "cv"})  # fmt: skip
+                          "rubric_set_version": "rs", "corpus_version": "cv"}
+                         | ({"weight": weight} if weighted else {}))  # fmt: skip
         for r, levels in enumerate(answers):
             rid = f"q{q}-r{r}"
             responses.append({"response_id": rid, "query_id": f"q{q}",
                               "candidate_model": f"m{r}", "is_baseline": False})  # fmt: skip
             expected_items[rid] = []
-            for i, ((tier, tag), level) in enumerate(zip(rubric, levels, strict=True)):
+            for i, ((tier, tag, weight), level) in enumerate(zip(rubric, levels, strict=True)):
                 if level != "skip":
                     verdicts.append({"response_id": rid, "item_id": f"q{q}-i{i}", "level": level})
                 lv = None if level == "skip" else level
-                expected_items[rid].append(Item(tier, lv, tag or ""))
+                expected_items[rid].append(Item(tier, lv, tag or "", weight))
     schema_v = {"response_id": pl.String, "item_id": pl.String, "level": pl.Float64}
     return (
         pl.DataFrame(verdicts, schema=schema_v),
@@ -70,13 +74,15 @@ def _assert_matches(cases, cfg: ScoringConfig) -> int:
     return len(expected_items)
 
 
-def _random_case(rng: random.Random):
+def _random_case(rng: random.Random, item_weights: bool = False):
     shape = rng.random()
     n = rng.randint(1, 12)
     if shape < 0.1:
         rubric = [("Pitfall", rng.choice(TAGS)) for _ in range(rng.randint(1, 3))]
     else:
         rubric = [(rng.choice(TIERS), rng.choice(TAGS)) for _ in range(n)]
+    if item_weights:
+        rubric = [(*item, rng.choice([0.5, 1.0, 2.5, 7.0, 10.0])) for item in rubric]
     answers = []
     for _ in range(rng.randint(1, 3)):
         null_rate = rng.choice([0.0, 0.2, 0.6, 1.0])
@@ -108,6 +114,15 @@ def test_random_cases_match_reference():
         cases = [_random_case(rng) for _ in range(60)]
         checked += _assert_matches(cases, _random_config(rng))
     assert checked > 4000
+
+
+def test_random_item_weights_match_reference():
+    rng = random.Random(11)
+    checked = 0
+    for _ in range(10):
+        cases = [_random_case(rng, item_weights=True) for _ in range(60)]
+        checked += _assert_matches(cases, _random_config(rng))
+    assert checked > 1000
 
 
 def test_non_dyadic_weights_match_reference():

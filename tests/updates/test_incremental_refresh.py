@@ -103,7 +103,7 @@ def _judged_keys(store: Warehouse, query_id: str, version: str | None) -> set[st
     if version is None:
         return set()
     rows = store.read(
-        "SELECT item_id, query_id, tier, title, description FROM rubric_items "
+        "SELECT item_id, query_id, tier, title, description, levels FROM rubric_items "
         "WHERE query_id = ? AND rubric_set_version = ?",
         [query_id, version],
     ).to_dicts()
