@@ -41,6 +41,11 @@ class RubricStageConfig(dg.Config):
     tie_rule: Literal["include", "exclude", "aggregator_majority"] = "aggregator_majority"
     unsupported_policy: Literal["drop", "flag"] = "drop"
     min_agreement: float = 0.5
+    min_calibration_score: float | None = Field(
+        default=0.2,
+        description="Mean candidate score of a query's current rubric below this: one "
+        "calibration round, then review (low_calibration). None = off.",
+    )
     deeper_k: int = 16
     force: bool = False
     max_queries: int | None = None
@@ -61,6 +66,7 @@ class RubricStageConfig(dg.Config):
             tie_rule=self.tie_rule,
             unsupported_policy=self.unsupported_policy,
             min_agreement=self.min_agreement,
+            min_calibration_score=self.min_calibration_score,
             deeper_k=self.deeper_k,
         )
 
@@ -121,6 +127,7 @@ def rubric_generation(context: dg.AssetExecutionContext, config: RubricStageConf
         "carried_forward": report.carried,
         "unchanged_skipped": report.unchanged,
         "regenerated_deeper": report.regenerated,
+        "calibration_rounds": report.calibration_rounds,
         "repaired": report.repaired,
         "review": sum(report.reviews.values()),
         "failed_retry_next_run": report.failed,

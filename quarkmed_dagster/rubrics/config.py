@@ -66,6 +66,12 @@ class ConsensusParams(BaseModel):
     min_agreement: float = Field(
         default=0.5, description="Mean generator support of essential clusters below this -> loop."
     )
+    min_calibration_score: float | None = Field(
+        default=0.2,
+        description="Mean score of all scored candidates (previous run, current rubric) below "
+        "this -> one calibration round (deeper retrieval + regeneration), then review as "
+        "low_calibration if still below after re-scoring. None turns the trigger off.",
+    )
     deeper_k: int = Field(default=16, description="Evidence depth of the regeneration round.")
     max_evidence_passages: int = 8
     max_evidence_chars: int = 1200
