@@ -63,11 +63,13 @@ def models_from_roles(models_of: Callable[[str], Sequence[str]]) -> RubricModels
     writers = list(models_of("rubric_writer"))
     if not writers:
         raise ValueError("the models config names no rubric_writer")
+    equivalence = list(models_of("equivalence"))  # optional: empty = clustering only
     return RubricModels(
         generators=list(models_of("generators")),
         aggregators=list(models_of("aggregators")),
         verifiers=list(models_of("verifiers")),
         rubric_writer=writers[0],
+        equivalence=equivalence[0] if equivalence else None,
     )
 
 

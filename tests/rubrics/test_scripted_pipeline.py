@@ -221,3 +221,49 @@ def test_equivalence_model_merges_near_clusters(server, monkeypatch):
     ibuprofen = [c for c in clusters if "ibuprofen" in c.text.lower()]
     assert len(ibuprofen) == 1 and len(ibuprofen[0].point_ids) == 4  # 2 texts x 2 aggregators
     assert len(clusters) == 5  # 6 scripted points, two of them merged by the model
+
+
+def test_equivalence_role_in_models_config_issues_equivalence_calls(server, monkeypatch):
+    """The optional role flows models config -> models_from_roles -> calls via the server."""
+    from quarkmed_dagster.llm.config import load_profile
+    from quarkmed_dagster.rubrics.cost import planned_calls
+    from quarkmed_dagster.rubrics.stage import models_from_roles
+    from quarkmed_dagster.settings import PROJECT_ROOT
+
+    def with_equivalence(request, attempt):
+        if request["model"].endswith("eq"):
+            return Reply(text=json.dumps({"equivalent": False}))
+        return handler(request, attempt)
+
+    roles = {
+        "generators": ["openai/gen-a", "openai/gen-b"], "aggregators": ["openai/agg-1"],
+        "verifiers": ["openai/ver-1"], "rubric_writer": ["openai/writer"],
+        "equivalence": ["openai/eq"],
+    }  # fmt: skip
+    raw = {"profiles": {"p": {"defaults": {"api_base": server.url, "json_mode": "none",
+                                           "max_attempts": 1}, "roles": roles}}}  # fmt: skip
+    profile = parse_profile(raw, "p")
+    models = models_from_roles(lambda role: [m.model for m in profile.models(role)])
+    assert models.equivalence == "openai/eq"
+    params = ConsensusParams(personas=["basic"], similarity_threshold=0.99, equivalence_band=2.0)
+    config = RubricConfig(models=models, params=params)
+    assert planned_calls(1, config)[("equivalence", "openai/eq")] > 0  # in the cost guard
+    server.script(with_equivalence)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-secret")
+    gateway = LiteLLMGateway(profile, run_label="rubric-test")
+    outcome = generate_rubrics(
+        [_query("split")], config, gateway, get_embedder().encode, prompt_versions()
+    )["q-split"]
+    asked = [r for r in server.requests if r["model"].endswith("eq")]
+    assert len(asked) >= 1
+    pair = extract_payload(asked[0]["messages"][-1]["content"])
+    assert pair["a"] != pair["b"] and pair["query"].startswith("split")
+    assert len(outcome.clusters) == 6  # the model said "not equivalent": nothing merged
+
+    # models.yaml: off in the baseline profile, on in the local profile
+    def role_models(name: str):
+        loaded = load_profile(PROJECT_ROOT / "models.yaml", name)
+        return models_from_roles(lambda role: [m.model for m in loaded.models(role)])
+
+    assert role_models("baseline").equivalence is None
+    assert role_models("local").equivalence == "openai/Qwen/Qwen2.5-7B-Instruct"
