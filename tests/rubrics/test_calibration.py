@@ -148,3 +148,28 @@ def test_calibration_trigger_off_or_without_scores_does_nothing():
     assert plan_calibration([query], rows, {"c1": "rs-1"}, 0.3).rounds == {"q-1": 0.0}
     at_threshold = rows.with_columns(mean_score=pl.lit(0.3))
     assert plan_calibration([query], at_threshold, {"c1": "rs-1"}, 0.3).rounds == {}
+
+
+def test_calibration_threshold_is_a_loop_policy_off_by_default(monkeypatch):
+    from assets.rubrics import RubricStageConfig
+    from quarkmed_dagster.rubrics.config import RubricConfig
+    from quarkmed_dagster.settings import get_settings
+
+    # turning the trigger on does not change the configuration hash (no mass regeneration)
+    off, on = (
+        RubricConfig(models=MODELS, params=PARAMS.model_copy(update={"min_calibration_score": v}))
+        for v in (None, 0.3)
+    )
+    assert off.config_hash({"p": "1"}) == on.config_hash({"p": "1"})
+    assert ConsensusParams().min_calibration_score is None
+    get_settings.cache_clear()
+    try:
+        assert RubricStageConfig().params().min_calibration_score is None
+        monkeypatch.setenv("QUARKMED_RUBRIC_MIN_CALIBRATION_SCORE", "0.05")
+        get_settings.cache_clear()
+        assert RubricStageConfig().params().min_calibration_score == 0.05
+        explicit = RubricStageConfig(min_calibration_score=0.2).params()
+        assert explicit.min_calibration_score == 0.2
+    finally:
+        monkeypatch.delenv("QUARKMED_RUBRIC_MIN_CALIBRATION_SCORE")
+        get_settings.cache_clear()
