@@ -267,3 +267,48 @@ def test_equivalence_role_in_models_config_issues_equivalence_calls(server, monk
 
     assert role_models("baseline").equivalence is None
     assert role_models("local").equivalence == "openai/Qwen/Qwen2.5-7B-Instruct"
+
+
+def test_chinese_query_and_points_through_the_pipeline(server, monkeypatch, warehouse):
+    """A Chinese query whose aggregators return Chinese points: the text survives the
+    gateway and the warehouse unchanged; clustering is the English MiniLM's (see
+    test_consensus: unknown-character points merge, paraphrases without shared known
+    characters split)."""
+    from tests.rubrics.test_consensus import ZH_POINTS
+
+    def chinese(request, attempt):
+        data = extract_payload(request["messages"][-1]["content"])
+        if "agg-" in request["model"]:
+            by_generator = {
+                key: [a["answer_id"] for a in data["answers"] if f"[openai/gen-{g}]" in a["text"]]
+                for key, g in (("a1", "a"), ("b1", "b"))
+            }
+            mine = [p for p in ZH_POINTS if request["model"].endswith(p[1])]
+            points = [
+                {"text": text, "kind": "essential",
+                 "supporting_answer_ids": [i for key in support for i in by_generator[key]]}
+                for text, _, support in mine
+            ]  # fmt: skip
+            return Reply(text=json.dumps({"points": points}, ensure_ascii=False))
+        return handler(request, attempt)
+
+    server.script(chinese)
+    query = QueryInput(
+        query_id="q-zh", text="布洛芬一次能吃多少?", language="zh", evidence=EVIDENCE,
+        corpus_version="c1", evidence_fingerprint="fp-zh",
+    )  # fmt: skip
+    config = _config()
+    outcome = generate_rubrics(
+        [query], config, _gateway(server, monkeypatch), get_embedder().encode, prompt_versions()
+    )["q-zh"]
+    assert {p.text for p in outcome.points} == {t for t, _, _ in ZH_POINTS}
+    by_text = {c.text: c for c in outcome.clusters}
+    dose = by_text[ZH_POINTS[0][0]]
+    assert (dose.support_count, dose.aggregator_count, len(dose.point_ids)) == (2, 2, 2)
+    assert len(outcome.clusters) == 4  # 6 points: the dose paraphrases and a false merge
+    merged = next(c for c in outcome.clusters if c.text in ("孕妇禁用。", "避免饮酒。"))
+    assert len(merged.point_ids) == 2  # pregnancy and alcohol: one cluster
+    version = config.rubric_set_version(prompt_versions(), "c1")
+    write_frames(warehouse, outcome_frames([outcome], {"c1": version}, "cfg", False))
+    stored = warehouse.read("SELECT text FROM knowledge_points WHERE query_id = 'q-zh'")
+    assert set(stored["text"]) == {t for t, _, _ in ZH_POINTS}
