@@ -52,8 +52,11 @@ TRANSIENT_REASONS = frozenset({"over_budget", "no_candidate_answers", "writer_fa
 
 def convergence_problem(outcome: QueryOutcome, config: RubricConfig) -> str | None:
     """Why a round did not converge (None when it did)."""
-    if not any(a.text for a in outcome.answers):
-        over = any(a.status == "over_budget" for a in outcome.answers)
+    # only the final round's answers: a regeneration round whose calls all failed is an
+    # infrastructure failure (retried), even though round 0 had answers
+    final = [a for a in outcome.answers if a.round == outcome.rounds - 1]
+    if not any(a.text for a in final):
+        over = any(a.status == "over_budget" for a in final)
         return "over_budget" if over else "no_candidate_answers"
     if (outcome.agreement or 0.0) < config.params.min_agreement:
         return "low_agreement"

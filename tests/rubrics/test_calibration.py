@@ -12,7 +12,7 @@ import pytest
 
 from quarkmed_dagster.embeddings import get_embedder
 from quarkmed_dagster.llm.cache import CallCache
-from quarkmed_dagster.llm.testing_server import LocalLLMServer
+from quarkmed_dagster.llm.testing_server import LocalLLMServer, Reply
 from quarkmed_dagster.llm.types import extract_payload
 from quarkmed_dagster.rubrics.calibration import plan_calibration
 from quarkmed_dagster.rubrics.config import ConsensusParams, RubricModels
@@ -57,6 +57,12 @@ def _set(warehouse, query_id: str) -> dict:
         "WHERE query_id = ? AND is_current",
         [query_id],
     ).row(0, named=True)
+
+
+def _items(warehouse) -> pl.DataFrame:
+    return warehouse.read(
+        "SELECT item_id FROM current_rubric_items WHERE query_id = 'q-good' ORDER BY 1"
+    )
 
 
 @pytest.fixture()
@@ -104,9 +110,7 @@ def test_low_calibration_round_once_then_review(server, monkeypatch, warehouse, 
         "SELECT DISTINCT round FROM candidate_answers WHERE query_id = 'q-good' ORDER BY 1"
     )
     assert rounds["round"].to_list() == [0, 1]
-    assert warehouse.read("SELECT count(*) FROM current_rubric_items WHERE query_id = 'q-good'")[
-        "count_star()"
-    ][0] > 0  # fmt: skip
+    assert _items(warehouse).height > 0
 
     # not re-scored yet: the old low scores belong to the rubric before the round -> nothing
     third = run()
@@ -173,3 +177,37 @@ def test_calibration_threshold_is_a_loop_policy_off_by_default(monkeypatch):
     finally:
         monkeypatch.delenv("QUARKMED_RUBRIC_MIN_CALIBRATION_SCORE")
         get_settings.cache_clear()
+
+
+def test_failed_calibration_round_keeps_the_scored_rubric_and_retries(
+    server, monkeypatch, warehouse, tmp_path
+):
+    seed(warehouse)
+    gateway = _gateway(server, monkeypatch, CallCache(tmp_path / "calls.duckdb"))
+
+    def deep_fails(request, attempt):
+        data = extract_payload(request["messages"][-1]["content"])
+        evidence = [p["passage_id"] for p in data.get("evidence", [])]
+        if "gen-" in request["model"] and "deep-1" in evidence:
+            return Reply(status=500)
+        return handler(request, attempt)
+
+    def run(script):
+        server.script(script)
+        return run_rubric_stage(
+            warehouse, gateway, MODELS, PARAMS, get_embedder().encode, deeper=_deeper,
+            log=lambda _: None,
+        )  # fmt: skip
+
+    run(handler)
+    items = _items(warehouse)
+    _score(warehouse, "q-good", {"m-1": 0.1, "m-2": 0.2})
+    failed = run(deep_fails)
+    assert (failed.calibration_rounds, failed.failed, failed.reviews) == (1, 1, {})
+    kept = _set(warehouse, "q-good")
+    assert (kept["status"], kept["rounds"], kept["calibration_score"]) == ("ok", 1, None)
+    assert _items(warehouse).equals(items)  # the scored rubric was not replaced
+    retried = run(handler)
+    assert (retried.calibration_rounds, retried.failed) == (1, 0)
+    done = _set(warehouse, "q-good")
+    assert (done["rounds"], done["calibration_score"]) == (2, pytest.approx(0.15))

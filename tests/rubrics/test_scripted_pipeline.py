@@ -312,3 +312,23 @@ def test_chinese_query_and_points_through_the_pipeline(server, monkeypatch, ware
     write_frames(warehouse, outcome_frames([outcome], {"c1": version}, "cfg", False))
     stored = warehouse.read("SELECT text FROM knowledge_points WHERE query_id = 'q-zh'")
     assert set(stored["text"]) == {t for t, _, _ in ZH_POINTS}
+
+
+def test_failed_regeneration_round_is_retried_not_reviewed(server, monkeypatch):
+    """Round 0 answered, every call of the deeper round failed: an infrastructure failure
+    (retried next run), not low agreement for the clinicians."""
+
+    def deep_fails(request, attempt):
+        data = extract_payload(request["messages"][-1]["content"])
+        evidence = [p["passage_id"] for p in data.get("evidence", [])]
+        if "gen-" in request["model"] and "deep-1" in evidence:
+            return Reply(status=500)
+        return handler(request, attempt)
+
+    server.script(deep_fails)
+    outcome = generate_rubrics(
+        [_query("split")], _config(), _gateway(server, monkeypatch), get_embedder().encode,
+        prompt_versions(), deeper=_deeper,
+    )["q-split"]  # fmt: skip
+    assert outcome.rounds == 2 and any(a.text for a in outcome.answers if a.round == 0)
+    assert outcome.review.reason == "no_candidate_answers" and not outcome.items
