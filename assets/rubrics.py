@@ -22,6 +22,7 @@ from quarkmed_dagster.rubrics.coverage_stage import run_coverage
 from quarkmed_dagster.rubrics.deeper import backend_search, make_deeper
 from quarkmed_dagster.rubrics.prompting import ALL_PROMPTS, prompt_versions
 from quarkmed_dagster.rubrics.stage import models_from_roles, run_rubric_stage
+from quarkmed_dagster.settings import get_settings
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 GROUP = "rubrics"
@@ -41,6 +42,12 @@ class RubricStageConfig(dg.Config):
     tie_rule: Literal["include", "exclude", "aggregator_majority"] = "aggregator_majority"
     unsupported_policy: Literal["drop", "flag"] = "drop"
     min_agreement: float = 0.5
+    min_calibration_score: float | None = Field(
+        default=None,
+        description="Mean candidate score of a query's current rubric below this: one "
+        "calibration round, then review (low_calibration). Unset: the "
+        "QUARKMED_RUBRIC_MIN_CALIBRATION_SCORE setting (default off).",
+    )
     deeper_k: int = 16
     force: bool = False
     max_queries: int | None = None
@@ -61,6 +68,9 @@ class RubricStageConfig(dg.Config):
             tie_rule=self.tie_rule,
             unsupported_policy=self.unsupported_policy,
             min_agreement=self.min_agreement,
+            min_calibration_score=self.min_calibration_score
+            if self.min_calibration_score is not None
+            else get_settings().rubric_min_calibration_score,
             deeper_k=self.deeper_k,
         )
 
@@ -121,6 +131,7 @@ def rubric_generation(context: dg.AssetExecutionContext, config: RubricStageConf
         "carried_forward": report.carried,
         "unchanged_skipped": report.unchanged,
         "regenerated_deeper": report.regenerated,
+        "calibration_rounds": report.calibration_rounds,
         "repaired": report.repaired,
         "review": sum(report.reviews.values()),
         "failed_retry_next_run": report.failed,

@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     rubric_refresh_batch_size: int = Field(
         default=50, ge=1, description="At most this many queries per scheduled refresh run."
     )
+    rubric_min_calibration_score: float | None = Field(
+        default=None,
+        description="Closed loop: a rubric whose scored candidates average below this gets "
+        "one calibration round on the next rubric run, then review (low_calibration). Off by "
+        "default: the degraded demo candidates fail by design (baseline median mean ~0.15), "
+        "and a rerun of an unchanged pipeline makes no model call.",
+    )
     report_cron: str = Field(default="0 6 * * *", description="Periodic marts + report build.")
     alignment_matrix: Path = Field(
         default=PROJECT_ROOT / "alignment_matrix.yaml",

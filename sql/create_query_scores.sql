@@ -11,5 +11,6 @@ CREATE TABLE IF NOT EXISTS query_scores (
     truncated BOOLEAN NOT NULL,
     medical_accuracy DOUBLE,
     key_point_coverage DOUBLE,
-    risk_interception DOUBLE
+    risk_interception DOUBLE,
+    scored_at TIMESTAMP DEFAULT current_timestamp
 );

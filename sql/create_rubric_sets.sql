@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS rubric_sets (
     rounds INTEGER NOT NULL,
     repaired BOOLEAN NOT NULL,
     carried_from VARCHAR,
+    calibration_score DOUBLE,
     is_current BOOLEAN NOT NULL DEFAULT TRUE,
     created_at TIMESTAMP DEFAULT current_timestamp
 );

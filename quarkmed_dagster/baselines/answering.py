@@ -28,8 +28,12 @@ def _query_text(payload: AnswerPayload) -> str:
     return " ".join([*earlier, payload.query])
 
 
-def extractive_answer(raw: dict[str, Any]) -> dict[str, Any]:
-    """The evidence sentences most similar to the query, in evidence order, with citations."""
+Sentence = tuple[str, int, str]  # (passage_id, index in passage, text)
+
+
+def _ranked_sentences(raw: dict[str, Any]) -> tuple[list[Sentence], list[int], int]:
+    """Evidence sentences, their indices by falling query similarity (relevant ones only,
+    duplicates removed) and the persona's sentence limit."""
     payload = AnswerPayload.model_validate(raw)
     limit = PERSONA_SENTENCES.get(str(raw.get("persona")), ANSWER_SENTENCES)
     sentences = [
@@ -39,24 +43,53 @@ def extractive_answer(raw: dict[str, Any]) -> dict[str, Any]:
         if len(s.split()) >= 4
     ]
     if not sentences:
-        return {"answer": NO_EVIDENCE_ANSWER, "citations": []}
+        return [], [], limit
     embedder = get_embedder()
     query_vec = embedder.encode([_query_text(payload)])
     sims = cosine_matrix(embedder.encode([s for _, _, s in sentences]), query_vec)[:, 0]
-    ranked = [int(i) for i in np.argsort(-sims, kind="stable") if sims[i] >= MIN_RELEVANCE]
-    chosen, seen_text = [], set()
-    for index in ranked:
-        text = sentences[index][2]
-        if text.lower() not in seen_text:
-            chosen.append(index)
-            seen_text.add(text.lower())
-        if len(chosen) == limit:
-            break
+    ranked, seen_text = [], set()
+    for index in (int(i) for i in np.argsort(-sims, kind="stable")):
+        text = sentences[index][2].lower()
+        if sims[index] >= MIN_RELEVANCE and text not in seen_text:
+            ranked.append(index)
+            seen_text.add(text)
+    return sentences, ranked, limit
+
+
+def _answer(sentences: list[Sentence], chosen: list[int]) -> dict[str, Any]:
     if not chosen:
         return {"answer": NO_EVIDENCE_ANSWER, "citations": []}
-    chosen.sort()  # keep the evidence's own order so the answer reads naturally
+    chosen = sorted(chosen)  # keep the evidence's own order so the answer reads naturally
     citations = list(dict.fromkeys(sentences[i][0] for i in chosen))
     return {"answer": " ".join(sentences[i][2] for i in chosen), "citations": citations}
+
+
+def extractive_answer(raw: dict[str, Any]) -> dict[str, Any]:
+    """The evidence sentences most similar to the query, in evidence order, with citations."""
+    sentences, ranked, limit = _ranked_sentences(raw)
+    return _answer(sentences, ranked[:limit])
+
+
+def passage_answer(raw: dict[str, Any]) -> dict[str, Any]:
+    """A second extractive answerer with another selection: the most query-similar sentence
+    of each passage in turn (passages in rank order), then each passage's next best, so
+    every relevant passage speaks before any speaks twice. It overlaps with
+    ``extractive_answer`` where the evidence is focused and differs where it is spread, which
+    gives consensus real support counts between two baseline generators."""
+    sentences, ranked, limit = _ranked_sentences(raw)
+    per_passage: dict[str, list[int]] = {}
+    for index in ranked:
+        per_passage.setdefault(sentences[index][0], []).append(index)
+    order = list(dict.fromkeys(s[0] for s in sentences))  # passage rank order
+    chosen: list[int] = []
+    depth = 0
+    while len(chosen) < limit and any(depth < len(v) for v in per_passage.values()):
+        for passage_id in order:
+            picks = per_passage.get(passage_id, [])
+            if depth < len(picks) and len(chosen) < limit:
+                chosen.append(picks[depth])
+        depth += 1
+    return _answer(sentences, chosen)
 
 
 def verify_point(raw: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,10 @@ Baseline model strings and their schemas (input -> output):
     [{"passage_id","text"}], "persona": "basic|professional|insight" (optional; the baseline
     answers with 4 / 6 / 8 sentences)} -> AnswerOutput {"answer": str, "citations": [...]}
 
+``baseline/passage-answerer`` (role generators)
+    Same schemas; picks the best sentence of each passage in turn instead of the best
+    sentences overall (a second, different baseline generator for consensus).
+
 ``baseline/keypoint-extractor`` (role aggregators)
     KeypointsPayload {"query": str, "answers": [{"answer_id","text"}]}
     -> KeypointsOutput {"points": [{"text","kind": "essential|insight|extension",
@@ -192,6 +196,7 @@ class CandidateOutput(_Loose):
 # Which payload / output model each baseline reads and writes (used by the providers).
 BASELINE_SCHEMAS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
     "extractive-answerer": (AnswerPayload, AnswerOutput),
+    "passage-answerer": (AnswerPayload, AnswerOutput),
     "keypoint-extractor": (KeypointsPayload, KeypointsOutput),
     "evidence-verifier": (VerifierPayload, VerifierOutput),
     "rubric-writer": (RubricPayload, RubricOutput),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from quarkmed_dagster.baselines.answering import extractive_answer, verify_point
+from quarkmed_dagster.baselines.answering import extractive_answer, passage_answer, verify_point
 from quarkmed_dagster.baselines.candidates import DEGRADATIONS, candidate_method
 from quarkmed_dagster.baselines.classifier import classify_query
 from quarkmed_dagster.baselines.judge import judge_response
@@ -16,6 +16,7 @@ Method = Callable[[dict[str, Any]], dict[str, Any]]
 
 METHODS: dict[str, Method] = {
     "extractive-answerer": extractive_answer,
+    "passage-answerer": passage_answer,
     "keypoint-extractor": extract_keypoints,
     "evidence-verifier": verify_point,
     "rubric-writer": write_rubric,

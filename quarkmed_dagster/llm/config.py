@@ -4,6 +4,8 @@
 each profile maps every role (generators, aggregators, verifiers, rubric_writer, judges,
 candidates, classifier) to a list of models (a model string, or ``{model, params}``), and
 may override per-deployment settings under ``deployments`` (keyed by model string).
+Optional roles (``equivalence``: the model asked whether two near consensus clusters state
+the same point) may be left out or empty, which turns them off.
 API keys are never in the file: litellm reads the provider's variable (``OPENAI_API_KEY``,
 ``ANTHROPIC_API_KEY``, ...) itself; a profile lists those variable *names* under
 ``key_env`` for documentation and the pre-flight check.
@@ -26,6 +28,7 @@ ROLES = (
     "candidates",
     "classifier",
 )
+OPTIONAL_ROLES = ("equivalence",)
 BASELINE_PREFIX = "baseline/"
 
 
@@ -78,8 +81,9 @@ class Profile:
     key_env: tuple[str, ...] = ()
 
     def models(self, role: str) -> tuple[RoleModel, ...]:
-        if role not in ROLES:
-            raise KeyError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+        if role not in (*ROLES, *OPTIONAL_ROLES):
+            known = ", ".join((*ROLES, *OPTIONAL_ROLES))
+            raise KeyError(f"unknown role {role!r}; roles are {known}")
         return self.roles.get(role, ())
 
     def deployment(self, model: str) -> Deployment:
@@ -137,7 +141,7 @@ def parse_profile(raw: dict[str, Any], name: str) -> Profile:
     spec = profiles[name] or {}
     defaults = _deployment("*", Deployment(model="*"), raw.get("defaults"))
     defaults = _deployment("*", defaults, spec.get("defaults"))
-    unknown_roles = set(spec.get("roles") or {}) - set(ROLES)
+    unknown_roles = set(spec.get("roles") or {}) - {*ROLES, *OPTIONAL_ROLES}
     if unknown_roles:
         raise ValueError(f"profile {name}: unknown roles {sorted(unknown_roles)}")
     roles = {role: _role_models(role, models) for role, models in (spec.get("roles") or {}).items()}

@@ -66,6 +66,13 @@ class ConsensusParams(BaseModel):
     min_agreement: float = Field(
         default=0.5, description="Mean generator support of essential clusters below this -> loop."
     )
+    min_calibration_score: float | None = Field(
+        default=None,
+        description="Mean score of all scored candidates (previous run, current rubric) below "
+        "this -> one calibration round (deeper retrieval + regeneration), then review as "
+        "low_calibration if still below after re-scoring. None (default) = off. A loop "
+        "policy, not part of the version (see LOOP_POLICY).",
+    )
     deeper_k: int = Field(default=16, description="Evidence depth of the regeneration round.")
     max_evidence_passages: int = 8
     max_evidence_chars: int = 1200
@@ -78,6 +85,12 @@ class ConsensusParams(BaseModel):
     max_weight: float = 10.0
 
 
+# Knobs that decide when a later run revisits a rubric, not how a rubric is made: left out
+# of the configuration hash, so turning the calibration trigger on (or moving it) does not
+# regenerate every rubric; a calibration round records its trigger on the rubric set.
+LOOP_POLICY = frozenset({"min_calibration_score"})
+
+
 class RubricConfig(BaseModel):
     models: RubricModels
     params: ConsensusParams = Field(default_factory=ConsensusParams)
@@ -88,7 +101,7 @@ class RubricConfig(BaseModel):
             {
                 "prompts": dict(sorted(prompt_versions.items())),
                 "models": self.models.model_dump(),
-                "params": self.params.model_dump(),
+                "params": self.params.model_dump(exclude=set(LOOP_POLICY)),
             }
         )
 

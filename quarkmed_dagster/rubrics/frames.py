@@ -62,7 +62,7 @@ SET_SCHEMA = {
     "query_id": pl.Utf8, "rubric_set_version": pl.Utf8, "config_hash": pl.Utf8,
     "corpus_version": pl.Utf8, "evidence_fingerprint": pl.Utf8, "status": pl.Utf8,
     "n_items": pl.Int32, "agreement": pl.Float64, "rounds": pl.Int32, "repaired": pl.Boolean,
-    "carried_from": pl.Utf8, "is_current": pl.Boolean,
+    "carried_from": pl.Utf8, "calibration_score": pl.Float64, "is_current": pl.Boolean,
 }  # fmt: skip
 
 
@@ -135,6 +135,7 @@ def outcome_frames(
             "n_items": len(outcome.items),
             "agreement": outcome.agreement, "rounds": outcome.rounds,
             "repaired": outcome.repaired, "carried_from": None,
+            "calibration_score": outcome.calibration_score,
             # a failed attempt never hides the query's previous rubric
             "is_current": not transient,
         })  # fmt: skip

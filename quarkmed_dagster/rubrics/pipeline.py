@@ -1,8 +1,10 @@
 """Rubric generation for a set of queries, with the closed calibration loop.
 
-Round 0 for every query; queries whose generators disagree (agreement below the minimum)
-or that keep too few verified points get a deeper retrieval and one regeneration round.
-What still does not converge goes to review. Converged queries get a written rubric; a
+Round 0 for every query; queries whose generators disagree (agreement below the minimum),
+that keep too few verified points, or whose previous rubric scored every candidate too low
+(a calibration round, see ``calibration``) get a deeper retrieval and one regeneration
+round. What still does not converge goes to review (a calibrated rubric is judged again
+once it has been re-scored). Converged queries get a written rubric; a
 rubric that breaks the constraints is repaired once by the writer, else goes to review.
 Items of queries in review are not emitted: ``rubric_items`` holds only valid sets.
 """
@@ -50,8 +52,11 @@ TRANSIENT_REASONS = frozenset({"over_budget", "no_candidate_answers", "writer_fa
 
 def convergence_problem(outcome: QueryOutcome, config: RubricConfig) -> str | None:
     """Why a round did not converge (None when it did)."""
-    if not any(a.text for a in outcome.answers):
-        over = any(a.status == "over_budget" for a in outcome.answers)
+    # only the final round's answers: a regeneration round whose calls all failed is an
+    # infrastructure failure (retried), even though round 0 had answers
+    final = [a for a in outcome.answers if a.round == outcome.rounds - 1]
+    if not any(a.text for a in final):
+        over = any(a.status == "over_budget" for a in final)
         return "over_budget" if over else "no_candidate_answers"
     if (outcome.agreement or 0.0) < config.params.min_agreement:
         return "low_agreement"
@@ -77,10 +82,20 @@ def run_consensus(
     gateway: Gateway,
     embed: Encoder,
     deeper: DeeperRetriever | None = None,
+    calibrate: dict[str, float] | None = None,
 ) -> dict[str, QueryOutcome]:
-    """Rounds 0 and (for non-converging queries) 1; earlier answers/points kept for trace."""
+    """Rounds 0 and (for non-converging queries) 1; earlier answers/points kept for trace.
+
+    ``calibrate`` (query_id -> mean candidate score of its previous rubric) forces round 1
+    for those queries, whatever round 0 gives, and records the score on the outcome.
+    """
+    calibrate = calibrate or {}
     outcomes = run_round(queries, config, gateway, embed, round_=0)
-    retry = [o.query for o in outcomes.values() if convergence_problem(o, config)]
+    retry = [
+        o.query
+        for o in outcomes.values()
+        if o.query.query_id in calibrate or convergence_problem(o, config)
+    ]
     if retry:
         deeper_queries = []
         for query in retry:
@@ -93,6 +108,7 @@ def run_consensus(
             outcome.points = first.points + outcome.points
             outcomes[query_id] = outcome
     for outcome in outcomes.values():
+        outcome.calibration_score = calibrate.get(outcome.query.query_id)
         problem = convergence_problem(outcome, config)
         if problem:
             outcome.review = ReviewEntry(
@@ -200,12 +216,13 @@ def generate_rubrics(
     embed: Encoder,
     prompt_versions: dict[str, str],
     deeper: DeeperRetriever | None = None,
+    calibrate: dict[str, float] | None = None,
 ) -> dict[str, QueryOutcome]:
     """The whole stage for a set of queries (each carries its corpus version)."""
     versions = {
         q.corpus_version: config.rubric_set_version(prompt_versions, q.corpus_version)
         for q in queries
     }
-    outcomes = run_consensus(queries, config, gateway, embed, deeper)
+    outcomes = run_consensus(queries, config, gateway, embed, deeper, calibrate)
     write_rubrics(outcomes, config, gateway, versions)
     return outcomes

@@ -119,4 +119,6 @@ class QueryOutcome:
     agreement: float | None = None
     rounds: int = 1
     repaired: bool = False
+    # mean candidate score of the previous rubric that triggered a calibration round
+    calibration_score: float | None = None
     dropped_untraceable: list[str] = field(default_factory=list)

@@ -163,7 +163,7 @@ def verify_request(
 
 def equivalence_request(query: QueryInput, model: str, a: str, b: str) -> CallRequest:
     payload = {"query": query.text, "a": a, "b": b}
-    return _request("aggregators", model, EQUIVALENCE_PROMPT, payload, EquivalenceOutput)
+    return _request("equivalence", model, EQUIVALENCE_PROMPT, payload, EquivalenceOutput)
 
 
 def writer_payload(

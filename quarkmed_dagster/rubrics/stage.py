@@ -3,7 +3,9 @@
 Used by the Dagster asset (and runnable without Dagster). Queries whose rubric set is
 unchanged are skipped, those whose only change is the corpus version are carried forward,
 the rest are generated in bounded chunks, each chunk written at once (a crash loses at
-most one chunk, and the call cache makes the rerun of that chunk cheap).
+most one chunk, and the call cache makes the rerun of that chunk cheap). Unchanged queries
+whose rubric every candidate failed (calibration scores) get one calibration round, or go to
+review when that round was already done.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from quarkmed_dagster.llm.types import Gateway
+from quarkmed_dagster.rubrics.calibration import plan_calibration
 from quarkmed_dagster.rubrics.config import ConsensusParams, RubricConfig, RubricModels
 from quarkmed_dagster.rubrics.consensus import Encoder
 from quarkmed_dagster.rubrics.cost import planned_calls
@@ -25,8 +28,15 @@ from quarkmed_dagster.rubrics.pipeline import (
     generate_rubrics,
 )
 from quarkmed_dagster.rubrics.prompting import prompt_versions
+from quarkmed_dagster.rubrics.records import QueryOutcome
 from quarkmed_dagster.rubrics.requests import candidate_requests
-from quarkmed_dagster.rubrics.store import carried_frames, rubric_sets, write_frames
+from quarkmed_dagster.rubrics.store import (
+    calibration_scores,
+    carried_frames,
+    rubric_sets,
+    send_to_review,
+    write_frames,
+)
 from quarkmed_dagster.warehouse import Warehouse
 
 
@@ -40,6 +50,7 @@ class StageReport:
     reviews: dict[str, int] = field(default_factory=dict)
     repaired: int = 0
     regenerated: int = 0
+    calibration_rounds: int = 0
     planned_calls: dict[str, int] = field(default_factory=dict)
     estimate: str = ""
     versions: list[str] = field(default_factory=list)
@@ -52,11 +63,13 @@ def models_from_roles(models_of: Callable[[str], Sequence[str]]) -> RubricModels
     writers = list(models_of("rubric_writer"))
     if not writers:
         raise ValueError("the models config names no rubric_writer")
+    equivalence = list(models_of("equivalence"))  # optional: empty = clustering only
     return RubricModels(
         generators=list(models_of("generators")),
         aggregators=list(models_of("aggregators")),
         verifiers=list(models_of("verifiers")),
         rubric_writer=writers[0],
+        equivalence=equivalence[0] if equivalence else None,
     )
 
 
@@ -83,6 +96,11 @@ def cost_guard(
     return summary, described
 
 
+def _failed_calibration(outcome: QueryOutcome) -> bool:
+    transient = outcome.review is not None and outcome.review.reason in TRANSIENT_REASONS
+    return transient and outcome.calibration_score is not None
+
+
 def run_rubric_stage(
     warehouse: Warehouse,
     gateway: Gateway,
@@ -104,6 +122,11 @@ def run_rubric_stage(
     version_of = {q.corpus_version: config.rubric_set_version(prompts, q.corpus_version)
                   for q in inputs}  # fmt: skip
     plan = plan_queries(inputs, rubric_sets(warehouse), config_hash, version_of, force)
+    calibration = plan_calibration(
+        plan.unchanged, calibration_scores(warehouse), version_of, params.min_calibration_score
+    )
+    plan.generate += [q for q in plan.unchanged if q.query_id in calibration.rounds]
+    plan.unchanged = [q for q in plan.unchanged if q.query_id not in calibration.rounds]
     todo = plan.generate[:max_queries] if max_queries is not None else plan.generate
     report = StageReport(
         queries=len(inputs),
@@ -114,16 +137,26 @@ def run_rubric_stage(
     if plan.carry:
         write_frames(warehouse, carried_frames(warehouse, plan.moves(version_of)))
         log(f"carried {len(plan.carry)} unchanged rubrics to the new corpus version")
+    if calibration.reviews.height:
+        send_to_review(warehouse, calibration.reviews)
+        report.reviews["low_calibration"] = calibration.reviews.height
+        log(f"{calibration.reviews.height} calibrated rubrics still score low: sent to review")
+    if calibration.rounds:
+        log(f"{len(calibration.rounds)} rubrics scored low: calibration round (deeper retrieval)")
     report.planned_calls, report.estimate = cost_guard(gateway, todo, config, log)
     for start in range(0, len(todo), chunk_size):
         chunk = todo[start : start + chunk_size]
-        outcomes = generate_rubrics(chunk, config, gateway, embed, prompts, deeper)
-        frames = outcome_frames(
-            list(outcomes.values()), version_of, config_hash, config.uses_baseline()
+        outcomes = generate_rubrics(
+            chunk, config, gateway, embed, prompts, deeper, calibration.rounds
         )
+        # a calibration round that failed on calls or budget is not written: it would
+        # replace the scored rubric (same version); the round is tried again next run
+        written = [o for o in outcomes.values() if not _failed_calibration(o)]
+        frames = outcome_frames(written, version_of, config_hash, config.uses_baseline())
         write_frames(warehouse, frames)
         for outcome in outcomes.values():
             report.generated += 1
+            report.calibration_rounds += int(outcome.calibration_score is not None)
             report.items += len(outcome.items)
             report.repaired += int(outcome.repaired)
             report.regenerated += int(outcome.rounds > 1)

@@ -11,7 +11,7 @@ import polars as pl
 
 from quarkmed_dagster.rubrics.frames import TABLES
 from quarkmed_dagster.rubrics.items import item_id
-from quarkmed_dagster.warehouse import Warehouse
+from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 KEYS = ("query_id", "rubric_set_version")
 
@@ -51,6 +51,33 @@ def write_frames(warehouse: Warehouse, frames: dict[str, pl.DataFrame]) -> None:
         finally:
             con.unregister("batch_keys")
             con.unregister("current_keys")
+
+
+def send_to_review(warehouse: Warehouse, reviews: pl.DataFrame) -> None:
+    """Existing rubric sets to the review queue (rows: query_id, rubric_set_version, reason,
+    details): their status becomes 'review', so their items leave current_rubric_items."""
+    if not reviews.height:
+        return
+    with warehouse.writer() as con:
+        con.register("review_rows", reviews.to_arrow())
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for name in (
+                "delete_review_queue_of_sets",
+                "insert_review_queue_rows",
+                "update_rubric_sets_to_review",
+            ):
+                con.execute(load_sql(name))
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("review_rows")
+
+
+def calibration_scores(warehouse: Warehouse) -> pl.DataFrame:
+    return warehouse.read(load_sql("select_rubric_calibration_scores"))
 
 
 def rubric_sets(warehouse: Warehouse) -> pl.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from quarkmed_dagster.baselines.answering import extractive_answer, verify_point
+from quarkmed_dagster.baselines.answering import extractive_answer, passage_answer, verify_point
 from quarkmed_dagster.baselines.candidates import UNSAFE_SENTENCE, candidate_method
 from quarkmed_dagster.baselines.classifier import classify_query
 from quarkmed_dagster.baselines.judge import judge_response
@@ -41,6 +41,23 @@ def test_extractive_answer_cites_evidence():
     assert set(out["citations"]) <= {"p1", "p2"}
     empty = extractive_answer({"query": QUERY, "evidence": []})
     assert empty["citations"] == []
+
+
+def test_passage_answerer_lets_every_relevant_passage_speak_first():
+    extra = " Ibuprofen with warfarin needs a doctor first."
+    spread = [
+        {"passage_id": "p1", "text": REFERENCE + extra},
+        {"passage_id": "p2", "text": "Leafy green vegetables contain vitamin K and change how "
+                                     "warfarin works."},
+    ]  # fmt: skip
+    raw = {"query": QUERY, "evidence": spread, "persona": "basic"}  # 4 sentences
+    overall, by_passage = extractive_answer(raw), passage_answer(raw)
+    assert overall["citations"] == ["p1"]  # the best four sentences are all in p1
+    assert by_passage["citations"] == ["p1", "p2"]  # p2's best sentence gets its turn
+    assert "Leafy green vegetables" in by_passage["answer"]
+    assert "Paracetamol" in overall["answer"] and "Paracetamol" not in by_passage["answer"]
+    assert by_passage == passage_answer(raw)  # deterministic
+    assert passage_answer({"query": QUERY, "evidence": []})["citations"] == []
 
 
 def test_verifier_supported_contradicted_not_found():
@@ -238,6 +255,7 @@ def test_baselines_answer_through_litellm(warehouse, tmp_path):
             "unsafe-candidate",
             candidate_payload(QUERY, [], REFERENCE, "baseline/unsafe-candidate"),
         ),
+        ("answer_query", "passage-answerer", {"query": QUERY, "evidence": EVIDENCE}),
     ]
     requests = []
     for prompt_name, baseline, payload in cases:
@@ -255,6 +273,7 @@ def test_baselines_answer_through_litellm(warehouse, tmp_path):
     assert [r.status for r in results] == ["ok"] * len(cases), [r.error_message for r in results]
     assert results[1].parsed["verdict"] == "supported"
     assert UNSAFE_SENTENCE in results[5].parsed["answer"]
+    assert "p1" in results[6].parsed["citations"]
     assert results[4].parsed == classify_query({"text": QUERY, "history": SESSION})
     log = warehouse.read("SELECT model, is_baseline FROM llm_calls")
     assert log.height == len(cases) and all(log["is_baseline"].to_list())

@@ -38,7 +38,7 @@ RESULT_TABLES = {  # table -> key columns
     "query_scores": ["response_id"],
     "leaderboard": ["candidate_model", "category"],
 }
-VOLATILE = ["created_at"]  # wall-clock columns
+VOLATILE = ["created_at", "scored_at"]  # wall-clock columns
 
 
 def _seed(fault_run: FaultRun, target: Path) -> Path:

@@ -3,9 +3,6 @@ blocking checks, per-query incrementality and carry-forward across corpus versio
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-
 import dagster as dg
 import polars as pl
 import pytest
@@ -18,6 +15,7 @@ from quarkmed_dagster.llm.testing_server import LocalLLMServer
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.retrieval.resource import RetrievalResource
 from tests.rubrics.scripted_models import handler
+from tests.rubrics.seed import add_evidence, seed
 
 ROLES = {
     "generators": ["openai/gen-a", "openai/gen-b"],
@@ -43,55 +41,6 @@ class ScriptedLLM(dg.ConfigurableResource):
         return LiteLLMGateway(profile, run_label=run_label, cache=cache, read_cache=read_cache)
 
 
-def _insert(warehouse, table: str, rows: list[dict]) -> None:
-    frame = pl.DataFrame(rows)
-    with warehouse.writer() as con:
-        con.register("rows_in", frame.to_arrow())
-        cols = ", ".join(frame.columns)
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM rows_in")
-        con.unregister("rows_in")
-
-
-def _seed(warehouse) -> None:
-    queries = []
-    for prefix in ("good", "split", "bad"):
-        text = f"{prefix}: how much ibuprofen can I take?"
-        queries.append({"query_id": f"q-{prefix}", "batch_id": "b1", "session_id": prefix,
-                        "turns": json.dumps([{"role": "user", "content": text}]),
-                        "n_turns": 1, "is_multi_turn": False, "final_user_turn": text,
-                        "language": "en", "source": "kqa", "category": "Clinical Care",
-                        "category_classifier": "test", "difficulty": "easy",
-                        "ingested_at": datetime(2026, 1, 1)})  # fmt: skip
-    _insert(warehouse, "queries", queries)
-    for version in ("c1", "c2"):
-        _insert(warehouse, "corpus_versions", [
-            {"corpus_version": version, "n_documents": 1, "n_passages": 2, "backend": "test",
-             "is_current": version == "c1", "built_at": datetime(2026, 1, int(version[1]))}
-        ])  # fmt: skip
-        _insert(warehouse, "passages", [
-            {"passage_id": pid, "corpus_version": version, "doc_id": "d1", "ordinal": i,
-             "text": text, "content_hash": pid, "n_tokens": 12}
-            for i, (pid, text) in enumerate((
-                ("p-1", "Ibuprofen 200-400 mg every 4-6 hours; take with food."),
-                ("p-2", "Black stools or vomiting blood need urgent care."),
-            ))
-        ])  # fmt: skip
-    for q in queries:
-        _add_evidence(warehouse, q["query_id"], "c1")
-
-
-def _add_evidence(warehouse, query_id: str, version: str) -> None:
-    _insert(warehouse, "query_evidence", [
-        {"query_id": query_id, "corpus_version": version, "rank": rank, "passage_id": pid,
-         "score": 1.0 / rank, "retriever": "bm25"}
-        for rank, pid in enumerate(("p-1", "p-2"), start=1)
-    ])  # fmt: skip
-    _insert(warehouse, "evidence_fingerprints", [
-        {"query_id": query_id, "corpus_version": version, "fingerprint": f"fp-{query_id}",
-         "n_passages": 2}
-    ])  # fmt: skip
-
-
 def _materialize(warehouse, llm, run_config=None) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [
@@ -109,7 +58,7 @@ def _materialize(warehouse, llm, run_config=None) -> dg.ExecuteInProcessResult:
 
 
 def test_rubric_assets_checks_incrementality_and_carry_forward(warehouse, tmp_path, monkeypatch):
-    _seed(warehouse)
+    seed(warehouse)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-secret")
     with LocalLLMServer(handler) as server:
         llm = ScriptedLLM(url=server.url, cache_path=str(tmp_path / "calls.duckdb"))
@@ -138,7 +87,7 @@ def test_rubric_assets_checks_incrementality_and_carry_forward(warehouse, tmp_pa
         assert len(server.requests) == calls
 
         # new corpus version, same evidence for q-good: carried forward without calls
-        _add_evidence(warehouse, "q-good", "c2")
+        add_evidence(warehouse, "q-good", "c2")
         with warehouse.writer() as con:
             con.execute("UPDATE corpus_versions SET is_current = (corpus_version = 'c2')")
         third = _materialize(warehouse, llm, config)
@@ -155,7 +104,9 @@ def test_rubric_assets_checks_incrementality_and_carry_forward(warehouse, tmp_pa
     assert old["n"][0] > 0  # history is kept; only the current pointer moved
 
 
-@pytest.mark.parametrize("field", ["support_threshold", "tie_rule", "unsupported_policy"])
+@pytest.mark.parametrize(
+    "field", ["support_threshold", "tie_rule", "unsupported_policy", "min_calibration_score"]
+)
 def test_stage_config_maps_to_consensus_params(field):
     config = rubric_assets.RubricStageConfig()
     assert getattr(config.params(), field) == getattr(config, field)

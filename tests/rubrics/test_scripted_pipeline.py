@@ -221,3 +221,114 @@ def test_equivalence_model_merges_near_clusters(server, monkeypatch):
     ibuprofen = [c for c in clusters if "ibuprofen" in c.text.lower()]
     assert len(ibuprofen) == 1 and len(ibuprofen[0].point_ids) == 4  # 2 texts x 2 aggregators
     assert len(clusters) == 5  # 6 scripted points, two of them merged by the model
+
+
+def test_equivalence_role_in_models_config_issues_equivalence_calls(server, monkeypatch):
+    """The optional role flows models config -> models_from_roles -> calls via the server."""
+    from quarkmed_dagster.llm.config import load_profile
+    from quarkmed_dagster.rubrics.cost import planned_calls
+    from quarkmed_dagster.rubrics.stage import models_from_roles
+    from quarkmed_dagster.settings import PROJECT_ROOT
+
+    def with_equivalence(request, attempt):
+        if request["model"].endswith("eq"):
+            return Reply(text=json.dumps({"equivalent": False}))
+        return handler(request, attempt)
+
+    roles = {
+        "generators": ["openai/gen-a", "openai/gen-b"], "aggregators": ["openai/agg-1"],
+        "verifiers": ["openai/ver-1"], "rubric_writer": ["openai/writer"],
+        "equivalence": ["openai/eq"],
+    }  # fmt: skip
+    raw = {"profiles": {"p": {"defaults": {"api_base": server.url, "json_mode": "none",
+                                           "max_attempts": 1}, "roles": roles}}}  # fmt: skip
+    profile = parse_profile(raw, "p")
+    models = models_from_roles(lambda role: [m.model for m in profile.models(role)])
+    assert models.equivalence == "openai/eq"
+    params = ConsensusParams(personas=["basic"], similarity_threshold=0.99, equivalence_band=2.0)
+    config = RubricConfig(models=models, params=params)
+    assert planned_calls(1, config)[("equivalence", "openai/eq")] > 0  # in the cost guard
+    server.script(with_equivalence)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-secret")
+    gateway = LiteLLMGateway(profile, run_label="rubric-test")
+    outcome = generate_rubrics(
+        [_query("split")], config, gateway, get_embedder().encode, prompt_versions()
+    )["q-split"]
+    asked = [r for r in server.requests if r["model"].endswith("eq")]
+    assert len(asked) >= 1
+    pair = extract_payload(asked[0]["messages"][-1]["content"])
+    assert pair["a"] != pair["b"] and pair["query"].startswith("split")
+    assert len(outcome.clusters) == 6  # the model said "not equivalent": nothing merged
+
+    # models.yaml: off in the baseline profile, on in the local profile
+    def role_models(name: str):
+        loaded = load_profile(PROJECT_ROOT / "models.yaml", name)
+        return models_from_roles(lambda role: [m.model for m in loaded.models(role)])
+
+    assert role_models("baseline").equivalence is None
+    assert role_models("local").equivalence == "openai/Qwen/Qwen2.5-7B-Instruct"
+
+
+def test_chinese_query_and_points_through_the_pipeline(server, monkeypatch, warehouse):
+    """A Chinese query whose aggregators return Chinese points: the text survives the
+    gateway and the warehouse unchanged; clustering is the English MiniLM's (see
+    test_consensus: unknown-character points merge, paraphrases without shared known
+    characters split)."""
+    from tests.rubrics.test_consensus import ZH_POINTS
+
+    def chinese(request, attempt):
+        data = extract_payload(request["messages"][-1]["content"])
+        if "agg-" in request["model"]:
+            by_generator = {
+                key: [a["answer_id"] for a in data["answers"] if f"[openai/gen-{g}]" in a["text"]]
+                for key, g in (("a1", "a"), ("b1", "b"))
+            }
+            mine = [p for p in ZH_POINTS if request["model"].endswith(p[1])]
+            points = [
+                {"text": text, "kind": "essential",
+                 "supporting_answer_ids": [i for key in support for i in by_generator[key]]}
+                for text, _, support in mine
+            ]  # fmt: skip
+            return Reply(text=json.dumps({"points": points}, ensure_ascii=False))
+        return handler(request, attempt)
+
+    server.script(chinese)
+    query = QueryInput(
+        query_id="q-zh", text="布洛芬一次能吃多少?", language="zh", evidence=EVIDENCE,
+        corpus_version="c1", evidence_fingerprint="fp-zh",
+    )  # fmt: skip
+    config = _config()
+    outcome = generate_rubrics(
+        [query], config, _gateway(server, monkeypatch), get_embedder().encode, prompt_versions()
+    )["q-zh"]
+    assert {p.text for p in outcome.points} == {t for t, _, _ in ZH_POINTS}
+    by_text = {c.text: c for c in outcome.clusters}
+    dose = by_text[ZH_POINTS[0][0]]
+    assert (dose.support_count, dose.aggregator_count, len(dose.point_ids)) == (2, 2, 2)
+    assert len(outcome.clusters) == 4  # 6 points: the dose paraphrases and a false merge
+    merged = next(c for c in outcome.clusters if c.text in ("孕妇禁用。", "避免饮酒。"))
+    assert len(merged.point_ids) == 2  # pregnancy and alcohol: one cluster
+    version = config.rubric_set_version(prompt_versions(), "c1")
+    write_frames(warehouse, outcome_frames([outcome], {"c1": version}, "cfg", False))
+    stored = warehouse.read("SELECT text FROM knowledge_points WHERE query_id = 'q-zh'")
+    assert set(stored["text"]) == {t for t, _, _ in ZH_POINTS}
+
+
+def test_failed_regeneration_round_is_retried_not_reviewed(server, monkeypatch):
+    """Round 0 answered, every call of the deeper round failed: an infrastructure failure
+    (retried next run), not low agreement for the clinicians."""
+
+    def deep_fails(request, attempt):
+        data = extract_payload(request["messages"][-1]["content"])
+        evidence = [p["passage_id"] for p in data.get("evidence", [])]
+        if "gen-" in request["model"] and "deep-1" in evidence:
+            return Reply(status=500)
+        return handler(request, attempt)
+
+    server.script(deep_fails)
+    outcome = generate_rubrics(
+        [_query("split")], _config(), _gateway(server, monkeypatch), get_embedder().encode,
+        prompt_versions(), deeper=_deeper,
+    )["q-split"]  # fmt: skip
+    assert outcome.rounds == 2 and any(a.text for a in outcome.answers if a.round == 0)
+    assert outcome.review.reason == "no_candidate_answers" and not outcome.items

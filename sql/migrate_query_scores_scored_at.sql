@@ -1,0 +1,1 @@
+ALTER TABLE query_scores ADD COLUMN IF NOT EXISTS scored_at TIMESTAMP DEFAULT current_timestamp;
