@@ -19,12 +19,13 @@ from quarkmed_dagster.judging.parse import PITFALL_LEVELS, POSITIVE_LEVELS
 _POSITIVE = [int(v) if v.is_integer() else v for v in sorted(POSITIVE_LEVELS)]
 
 
-def _verdict(item_ids: list[str], levels: list[Any]) -> dict[str, Any]:
+def _verdict(item_ids: list[str], level_type: str, levels: list[Any]) -> dict[str, Any]:
+    # Typed enums: providers that take only string enums (Gemini) keep the type at least.
     return {
         "type": "object",
         "properties": {
             "item_id": {"type": "string", "enum": item_ids},
-            "level": {"enum": levels},
+            "level": {"type": level_type, "enum": levels},
             "rationale": {"type": "string"},
         },
         "required": ["item_id", "level", "rationale"],
@@ -38,8 +39,11 @@ def verdict_schema(items: list[dict]) -> dict[str, Any]:
     positive = sorted(it["item_id"] for it in items if it["tier"] != "Pitfall")
     pitfall = sorted(it["item_id"] for it in items if it["tier"] == "Pitfall")
     branches = [
-        _verdict(ids, levels)
-        for ids, levels in ((positive, _POSITIVE), (pitfall, list(PITFALL_LEVELS)))
+        _verdict(ids, level_type, levels)
+        for ids, level_type, levels in (
+            (positive, "number", _POSITIVE),
+            (pitfall, "string", list(PITFALL_LEVELS)),
+        )
         if ids
     ]
     verdicts: dict[str, Any] = {"type": "array", "maxItems": 0}  # no items: nothing to grade
