@@ -89,7 +89,7 @@ def test_the_file_labels_are_scrubbed_like_the_text(tmp_path: Path) -> None:
         ("duplicates", result.duplicates),
         ("quarantine", result.quarantine),
     ]:
-        assert not _leaks(_stored(frame)), name  # fmt: skip
+        assert not _leaks(_stored(frame)), name
 
     hb = ingest_file(_jsonl(tmp_path / "hb.jsonl", HEALTHBENCH), "b2", "healthbench")
     assert json.loads(hb.reference_rubrics["tags"].item()) == ["axis:[EMAIL]", "level:example"]
