@@ -1,8 +1,9 @@
 """One file in, one batch of clean tables out; nothing silently dropped.
 
 Order matters: turns are validated and scrubbed first, so every later step (ids,
-duplicates, classification, quarantine) only ever sees scrubbed text; reference answers and
-rubric criteria go through the same scrubber (and counts) before they are stored. The kept
+duplicates, classification, quarantine) only ever sees scrubbed text; reference answers,
+rubric criteria and the file's free-text labels (source, source id, department, tags) go
+through the same scrubber (and counts) before they are stored. The kept
 queries are classified together at the end (one batch for a model classifier's calls).
 """
 
@@ -167,21 +168,24 @@ def _accept(
     dialogue = [t for t in turns if t["role"] != "system"]
     final_user_turn = dialogue[-1]["content"]  # validate_turns: the dialogue ends with the user
     acc.to_classify.append(QueryText(final_user_turn, tuple(dialogue[:-1])))
+    # The file's own labels are free text too: stored only scrubbed (ids were compared raw,
+    # in memory, above).
+    source, source_id = scrub(item.source, acc.pii), _scrub_optional(item.source_id, acc.pii)
     acc.queries.append(
         {
             "query_id": query_id,
             "batch_id": acc.batch_id,
-            "session_id": f"{item.source}:{item.source_id}" if item.source_id else query_id,
+            "session_id": f"{source}:{source_id}" if source_id else query_id,
             "turns": json.dumps(turns, ensure_ascii=False),
             "n_turns": len(dialogue),
             "is_multi_turn": len(dialogue) > 1,
             "final_user_turn": final_user_turn,
             "language": detect_language(final_user_turn),
-            "source": item.source,
-            "source_id": item.source_id,
+            "source": source,
+            "source_id": source_id,
             "source_file": acc.source_file,
-            "department": item.department_hint,  # category fields: _label
-            "tags": json.dumps(item.tags),
+            "department": _scrub_optional(item.department_hint, acc.pii),  # else: _label
+            "tags": _scrubbed_tags(item.tags, acc.pii),
             "ingested_at": now,
         }
     )
@@ -191,11 +195,11 @@ def _accept(
             {
                 "reference_item_id": stable_hash([query_id, criterion.kind, text]),
                 "query_id": query_id,
-                "source": item.source,
+                "source": source,
                 "criterion": text,
                 "points": criterion.points,
                 "kind": criterion.kind,
-                "tags": json.dumps(criterion.tags),
+                "tags": _scrubbed_tags(criterion.tags, acc.pii),
                 "batch_id": acc.batch_id,
             }
         )
@@ -205,9 +209,19 @@ def _accept(
             {
                 "reference_answer_id": stable_hash([query_id, author, text]),
                 "query_id": query_id,
-                "source": item.source,
+                "source": source,
                 "author": author,
                 "answer_text": text,
                 "batch_id": acc.batch_id,
             }
         )
+
+
+def _scrub_optional(value: object, pii: Counter[str]) -> str | None:
+    return None if value is None else scrub(str(value), pii)
+
+
+def _scrubbed_tags(tags: list, pii: Counter[str]) -> str:
+    """A file's tags as stored: a JSON list of scrubbed strings (whatever their type was)."""
+    texts = [t if isinstance(t, str) else json.dumps(t, ensure_ascii=False) for t in tags]
+    return json.dumps([scrub(t, pii) for t in texts])

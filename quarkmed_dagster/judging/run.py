@@ -19,6 +19,7 @@ from quarkmed_dagster.judging.payloads import (
     judge_template,
     per_item_prompts,
 )
+from quarkmed_dagster.judging.schema import verdict_schema
 from quarkmed_dagster.llm.types import CallRequest, Gateway, stable_hash
 
 
@@ -53,7 +54,11 @@ def judge_responses(
     seed: int = 0,
 ) -> list[dict]:
     """responses: dicts with response_id, query_id, query, history, response_text.
-    Returns one judge_verdicts row per (response, item, judge); failures are NULL."""
+    Returns one judge_verdicts row per (response, item, judge); failures are NULL.
+
+    Every call carries the verdict schema of its items (``schema.verdict_schema``): the
+    gateway validates the reply and re-asks once; a reply still off the schema is a NULL
+    verdict with status "unparseable", a call that failed otherwise is "failed"."""
     plan: list[tuple[dict, str, list[dict]]] = []
     requests: list[CallRequest] = []
     keyed = {query_id: judged_items(items) for query_id, items in items_by_query.items()}
@@ -79,7 +84,11 @@ def judge_responses(
                 plan.append((r, judge, group))
                 requests.append(
                     CallRequest(
-                        role="judges", model=judge, messages=messages, prompt_version=version
+                        role="judges",
+                        model=judge,
+                        messages=messages,
+                        prompt_version=version,
+                        json_schema=verdict_schema(group),
                     )
                 )
     live = [q for q in requests if q is not None]
@@ -88,6 +97,8 @@ def judge_responses(
     for (r, judge, group), req in zip(plan, requests, strict=True):
         res = next(results) if req is not None else None
         ok = res is not None and res.status in ("ok", "cached")
+        # The gateway re-asked once already; output still off the schema is unparseable.
+        unusable = res is not None and res.error_class == "InvalidOutput"
         parsed = parse_verdicts((res.parsed or res.text) if ok else None, group)
         for it in group:
             level, sev, why = parsed[it["item_id"]]
@@ -102,7 +113,7 @@ def judge_responses(
                     "rationale": why,
                     "status": "ok"
                     if level is not None
-                    else ("failed" if not ok else "unparseable"),
+                    else ("unparseable" if ok or unusable else "failed"),
                 }
             )
     return rows

@@ -4,9 +4,12 @@ One row per response: ``query_id`` or the query text (``query`` / ``query_text``
 ``question``), the model name (``model`` / ``candidate_model``) and the response text
 (``response`` / ``response_text``). Query text is validated, normalised and scrubbed of
 personal data exactly as ingestion does, so it compares equal to the stored, scrubbed
-``final_user_turn``. Rows are matched to stored queries by id, else by text; rows given
-only as text that match nothing are *pending*: their text is ingested as a new query and
-they match on a later run. Bad rows become quarantine rows with a reason.
+``final_user_turn``. The response text (and the model name) are scrubbed too: a response is
+model output graded against rubrics, but it can echo the user's email, phone or address, and
+nothing unscrubbed is stored; its placeholders count in the import's PII counts. Rows are
+matched to stored queries by id, else by text; rows given only as text that match nothing
+are *pending*: their text is ingested as a new query and they match on a later run. Bad
+rows become quarantine rows with a reason.
 """
 
 from __future__ import annotations
@@ -121,6 +124,12 @@ def text_field(record: dict[str, Any], names: Iterable[str]) -> str | None:
     return None
 
 
+def model_name(record: dict[str, Any]) -> str:
+    """A row's model name, stripped and scrubbed ("" when missing): as stored, and as its
+    response id is derived from."""
+    return scrub((text_field(record, MODEL_FIELDS) or "").strip())
+
+
 def record_query(
     record: dict[str, Any], pii: Counter[str]
 ) -> tuple[str | None, str | None, str | None]:
@@ -144,7 +153,7 @@ def parse_record(
 ) -> ImportRow | str:
     """The row, or the reason it is rejected (every problem of the row, joined)."""
     problems = []
-    model = (text_field(record, MODEL_FIELDS) or "").strip()
+    model = model_name(record)
     if not model:
         problems.append("missing model name (field 'model' or 'candidate_model')")
     elif model.casefold().startswith(BASELINE_PREFIX):  # "Baseline/x" pretends too
@@ -167,7 +176,9 @@ def parse_record(
         problems.append("missing query: give 'query_id' or the query text (field 'query')")
     if problems:
         return "; ".join(problems)
-    return ImportRow(source_file, number, model, response or "", query_id, query_text)
+    # A model's answer can echo the user's personal data: scrubbed like the query.
+    text = scrub(response or "", pii)
+    return ImportRow(source_file, number, model, text, query_id, query_text)
 
 
 @dataclass

@@ -10,7 +10,7 @@ signal:
 - ``complaint``: true / false (also yes / no, 1 / 0); ``complaint_text`` (scrubbed of
   personal data) alone means a complaint.
 
-Optional: ``source`` (the channel; default the file's name up to its first dot),
+Optional: ``source`` (the channel, scrubbed; default the file's name up to its first dot),
 ``feedback_id`` / ``id`` (the channel's event id), ``created_at`` (tells identical events
 apart). Bad rows, rows whose response is not (yet) stored and repeated events become
 quarantine rows with a reason; nothing is dropped silently.
@@ -40,7 +40,7 @@ from quarkmed_dagster.ingest.quarantine import quarantine_row
 from quarkmed_dagster.ingest.records import Rejection
 from quarkmed_dagster.ingest.schemas import QUARANTINE_SCHEMA
 from quarkmed_dagster.llm.types import stable_hash
-from quarkmed_dagster.responses.importing import MODEL_FIELDS, QueryIndex, record_query, text_field
+from quarkmed_dagster.responses.importing import QueryIndex, model_name, record_query, text_field
 from quarkmed_dagster.responses.requests import response_id
 
 STAGE = "user_feedback"  # quarantine.stage of rejected rows
@@ -127,7 +127,7 @@ class ResponseIndex:
     def link(self, record: dict[str, Any], pii: Counter[str]) -> tuple[str, str] | str:
         """(response_id, how: 'response_id' | 'query_id' | 'query_text') or the reason."""
         given = text_field(record, ("response_id",))
-        model = (text_field(record, MODEL_FIELDS) or "").strip()
+        model = model_name(record)
         query_id, query_text, problem = record_query(record, pii)
         if problem:
             return problem
@@ -214,7 +214,9 @@ class _Accumulator:
             "thumbs": thumbs,
             "complaint": complaint,
             "complaint_text": text,
-            "source": (text_field(record, ("source",)) or path.name.split(".")[0]).strip(),
+            "source": scrub(
+                (text_field(record, ("source",)) or path.name.split(".")[0]).strip(), self.pii
+            ),
             "source_file": path.name,
             "_event": text_field(record, EVENT_ID_FIELDS),
             "_created": text_field(record, ("created_at",)),

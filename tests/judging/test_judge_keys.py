@@ -26,7 +26,11 @@ def _items(version: str, description: str = "400 mg every 6 h") -> list[dict]:
 def _judge(request: dict, attempt: int) -> Reply:
     data = extract_payload(request["messages"][-1]["content"])
     verdicts = [
-        {"item_id": it["item_id"], "level": "none" if it["tier"] == "Pitfall" else 1}
+        {
+            "item_id": it["item_id"],
+            "level": "none" if it["tier"] == "Pitfall" else 1,
+            "rationale": "scripted",
+        }
         for it in data["items"]
     ]
     return Reply(text=json.dumps({"verdicts": verdicts}))

@@ -24,8 +24,9 @@ HISTORY_MARK = "I take warfarin every evening."
 
 def _judge(request: dict, attempt: int) -> Reply:
     """judge-a: everything fully met / no pitfall; judge-b: the same except a major pitfall;
-    judge-c: 0 for positive items and a truncated JSON for the multi-turn response."""
-    data = extract_payload(request["messages"][-1]["content"])
+    judge-c: 0 for positive items and a truncated JSON for the multi-turn response (its
+    re-ask, which keeps the first prompt, too)."""
+    data = extract_payload(request["messages"][1]["content"])
     model = request["model"]
     if model == "judge-c" and data["history"]:
         return Reply(raw_body=None, text='{"verdicts": [{"item_id": ')
@@ -136,8 +137,9 @@ def test_panel_votes_nulls_history_and_scores(warehouse, judge_llm):
     assert not suite.passed and suite.severity == dg.AssetCheckSeverity.WARN
     assert suite.metadata["failed_errors"].value == "none"
 
-    # one batched call per (answered response, judge); the failed response costs no call
-    assert len(server.requests) == 2 * len(JUDGES)
+    # one batched call per (answered response, judge); the failed response costs no call;
+    # judge-c's truncated reply is re-asked once
+    assert len(server.requests) == 2 * len(JUDGES) + 1
     multi = [r for r in server.requests if HISTORY_MARK in r["messages"][-1]["content"]]
     assert len(multi) == len(JUDGES)  # the full session history reaches the judges
 
@@ -185,9 +187,10 @@ def test_panel_votes_nulls_history_and_scores(warehouse, judge_llm):
     assert scores["q-multi-model-x"]["truncated"]
     assert scores["q-multi-model-x"]["score"] < scores["q-single-model-x"]["score"]
 
-    # rerun: every judgment comes from the call cache, tables do not grow
+    # rerun: every usable judgment comes from the call cache, tables do not grow; the
+    # unusable one is a failed call (never cached): asked again, and re-asked once
     again = _materialize(warehouse, llm)
-    assert again.success and len(server.requests) == 2 * len(JUDGES)
+    assert again.success and len(server.requests) == 2 * len(JUDGES) + 1 + 2
     assert warehouse.count("judge_verdicts") == verdicts.height
     assert warehouse.count("item_verdicts") == len(panel)
 
@@ -198,7 +201,8 @@ def test_per_item_mode_calls_once_per_item_and_agrees_with_batched(warehouse, ju
     assert _materialize(warehouse, llm, mode="batched").success
     batched_calls = len(server.requests)
     assert _materialize(warehouse, llm, mode="per_item").success
-    assert len(server.requests) - batched_calls == 2 * 3 * len(JUDGES)
+    # judge-c's three truncated per-item replies are re-asked once each
+    assert len(server.requests) - batched_calls == 2 * 3 * len(JUDGES) + 3
     verdicts = warehouse.read_table("judge_verdicts")
     assert sorted(set(verdicts["mode"])) == ["batched", "per_item"]
     key = ["response_id", "item_id", "judge_model"]

@@ -49,8 +49,9 @@ def test_imported_response_gets_the_same_verdicts_and_score(warehouse, home, jud
     # text matching only considers single-turn queries: q-multi ends with the same question
     assert sorted(imported["query_id"]) == ["q-multi", "q-single"]
     # one batched call per (answered response, judge): model-x and the imported model; the
-    # imported multi-turn answer is judged with the session's full history
-    assert len(server.requests) == 2 * 2 * len(judging_case.JUDGES)
+    # imported multi-turn answer is judged with the session's full history; judge-c's
+    # truncated replies on the two multi-turn answers are re-asked once each
+    assert len(server.requests) == 2 * 2 * len(judging_case.JUDGES) + 2
     prompts = [r["messages"][-1]["content"] for r in server.requests]
     imported_prompts = [p for p in prompts if TEXT in p]
     assert len(imported_prompts) == 2 * len(judging_case.JUDGES)

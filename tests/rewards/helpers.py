@@ -59,7 +59,7 @@ JUDGE_DOWN = "[judge-down]"  # the judge answers HTTP 500
 
 
 def scripted_judge(request: dict, attempt: int) -> Reply:
-    data = extract_payload(request["messages"][-1]["content"])
+    data = extract_payload(request["messages"][1]["content"])  # a re-ask keeps the prompt
     response = data["response"].lower()
     if BREAK_JUDGE in response:
         return Reply(text='{"verdicts": [{"item_id": ')
