@@ -200,3 +200,15 @@ def test_check_fails_on_a_score_outside_the_unit_interval(warehouse, judge_llm):
         con.execute("UPDATE healthbench_scores SET score = 1.5 WHERE candidate_model = 'model-x'")
     evaluation = healthbench_scores_valid(warehouse=WarehouseResource(path=str(warehouse.path)))
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+
+
+def test_no_healthbench_criteria_no_calls_and_empty_tables(warehouse, judge_llm):
+    server, llm = judge_llm
+    _seed(warehouse)
+    with warehouse.writer() as con:
+        con.execute("DELETE FROM reference_rubrics WHERE source = 'healthbench'")
+    result = _materialize(warehouse, llm)
+    assert result.success and result.get_asset_check_evaluations()[0].passed
+    assert server.requests == []
+    for table in ("healthbench_verdicts", "healthbench_example_scores", "healthbench_scores"):
+        assert warehouse.count(table) == 0
