@@ -82,7 +82,14 @@ def kqa_judge_concordance(
 
 
 @dg.asset(
-    deps=["leaderboard", "item_verdicts", "query_scores", "query_rubrics", kqa_judge_concordance],
+    deps=[
+        "leaderboard",
+        "item_verdicts",
+        "query_scores",
+        "query_rubrics",
+        "healthbench_scores",  # in the snapshot and the report, so built before them
+        kqa_judge_concordance,
+    ],
     group_name=GROUP,
     kinds=KINDS,
     owners=OWNERS,

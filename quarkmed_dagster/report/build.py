@@ -17,6 +17,7 @@ from quarkmed_dagster.report.rewards import reward_sections
 from quarkmed_dagster.report.scores import (
     dimension_section,
     distribution_section,
+    healthbench_section,
     leaderboard_section,
     rubric_section,
 )
@@ -53,6 +54,7 @@ def build_report(wh: Warehouse) -> str:
     lb = _read(wh, tables, lb_table, f"SELECT * FROM {lb_table}")
     qs = _read(wh, tables, "query_scores", "SELECT * FROM query_scores")
     dims = _read(wh, tables, "leaderboard_dimensions", "SELECT * FROM leaderboard_dimensions")
+    hb = _read(wh, tables, "healthbench_scores", "SELECT * FROM healthbench_scores")
     items = _read(wh, tables, "current_rubric_items", "SELECT tier FROM current_rubric_items")
     stats = _read(wh, tables, "rubric_statistics", load_sql("select_report_rubric_statistics"))
     coverage = _read(wh, tables, "rubric_coverage", load_sql("select_report_rubric_coverage"))
@@ -77,6 +79,7 @@ def build_report(wh: Warehouse) -> str:
         *leaderboard_section(lb),
         *distribution_section(qs),
         *dimension_section(dims),
+        *healthbench_section(hb),
         *rubric_section(items, stats),
         *coverage_section(coverage),
         *agreement_section(iv, conc, panel, agreement),

@@ -1,12 +1,14 @@
 """The report's score sections: leaderboard with intervals and the versions it was made
-with, per-category and per-dimension breakdowns, score distributions, rubric tier mix."""
+with, per-category and per-dimension breakdowns, score distributions, rubric tier mix, and the
+HealthBench-compatible scores."""
 
 from __future__ import annotations
 
 import polars as pl
 
+from quarkmed_dagster.llm.config import is_baseline
 from quarkmed_dagster.marts.dimensions import VERSION_COLUMNS
-from quarkmed_dagster.report.html import section, table_html, with_model_labels
+from quarkmed_dagster.report.html import model_label, section, table_html, with_model_labels
 from quarkmed_dagster.report.svg import bar_chart, histogram
 
 
@@ -122,5 +124,36 @@ def rubric_section(items: pl.DataFrame, stats: pl.DataFrame) -> list[str]:
             "Rubric tier mix",
             bar_chart(rows, "Current rubric items by tier", fmt="{:.0f}"),
             table_html(stats),
+        )
+    ]
+
+
+HEALTHBENCH_TITLE = "HealthBench-compatible score (physician criteria)"
+
+
+def _labelled_judges(judges: str) -> str:
+    """'a, b' -> each judge labelled baseline where it is an offline baseline."""
+    return ", ".join(model_label(j, is_baseline(j)) for j in judges.split(", ") if j)
+
+
+def healthbench_section(hb: pl.DataFrame) -> list[str]:
+    """``hb``: the ``healthbench_scores`` table (one row per candidate model)."""
+    if hb.is_empty():
+        return [section(HEALTHBENCH_TITLE)]
+    hb = _labelled(hb).sort("score", "model", descending=[True, False], nulls_last=True)
+    hb = hb.with_columns(
+        judges=pl.col("judge_models").map_elements(_labelled_judges, return_dtype=pl.String)
+    )
+    shown = ["model", "score", "bootstrap_std", "n_examples", "n_responses", "coverage"]
+    return [
+        section(
+            HEALTHBENCH_TITLE,
+            table_html(hb.select(*shown, "judges", "judge_prompt_version")),
+            "<p>The official HealthBench formula on the HealthBench conversations' own "
+            "physician criteria: per response, points of the criteria met (judge level 1) "
+            "over the positive points (met negative criteria subtract); per model, the mean "
+            "clipped to [0, 1] and the standard deviation of 1000 bootstrap means. NULL "
+            "judgments are left out (coverage: share of criteria judged); a response with no "
+            "criterion judged is missing, not 0 (n_examples counts the scored ones).</p>",
         )
     ]

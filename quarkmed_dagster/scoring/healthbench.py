@@ -1,5 +1,7 @@
-"""HealthBench formula: per example sum(points of met criteria) / sum(positive points),
-clipped to [0, 1]; overall = clipped mean; bootstrap std of the mean."""
+"""HealthBench formula (openai/simple-evals ``healthbench_eval.py``): per example
+sum(points of met criteria) / sum(positive points), NOT clipped (met negative criteria can
+take it below 0); overall = the mean of the example scores clipped to [0, 1]; bootstrap std
+= std of the clipped means of 1000 resamples."""
 
 from __future__ import annotations
 
@@ -9,13 +11,13 @@ BOOTSTRAP_BLOCK = 8_000_000  # resample draws held in memory at once
 
 
 def example_score(points: list[float], met: list[bool | None]) -> float | None:
-    """NULL criteria are excluded from both sums."""
+    """NULL criteria are excluded from both sums; no positive points judged -> None."""
     pairs = [(p, m) for p, m in zip(points, met, strict=True) if m is not None]
     pos = sum(p for p, _ in pairs if p > 0)
     if pos <= 0:
         return None
     achieved = sum(p for p, m in pairs if m)
-    return float(min(1.0, max(0.0, achieved / pos)))
+    return float(achieved / pos)
 
 
 def overall(scores: list[float | None], n_boot: int = 1000, seed: int = 0) -> dict:

@@ -62,3 +62,28 @@ def test_rerun_reuses_every_model_call(main_job):
     assert again.returncode == 0, again.stderr[-3000:]
     assert _leaderboard(again.stdout) == _leaderboard(main_job.first.stdout)
     assert _live_calls(main_job.warehouse) == calls
+
+
+def test_main_job_scores_the_healthbench_conversations_on_their_physician_criteria(main_job):
+    with duckdb.connect(str(main_job.warehouse), read_only=True) as con:
+        rows = con.execute(
+            "SELECT candidate_model, is_baseline, baseline_judges, n_responses, n_examples, "
+            "score, bootstrap_std, coverage, judge_models FROM healthbench_scores"
+        ).pl()
+        conversations, criteria = con.execute(
+            "SELECT count(DISTINCT query_id), count(*) FROM reference_rubrics "
+            "WHERE source = 'healthbench'"
+        ).fetchone()
+        verdicts = con.execute("SELECT count(*) FROM healthbench_verdicts").fetchone()[0]
+        calls = con.execute(
+            "SELECT count(*) FROM llm_calls WHERE run_label = 'healthbench_scores'"
+        ).fetchone()[0]
+    assert set(rows["candidate_model"]) == {f"baseline/{name}" for name in EXPECTED_ORDER}
+    assert rows["is_baseline"].all() and rows["baseline_judges"].all()
+    assert set(rows["judge_models"]) == {"baseline/semantic-judge"}
+    assert conversations == 3 and (rows["n_responses"] == conversations).all()
+    assert verdicts == criteria * len(EXPECTED_ORDER)  # one row per criterion and response
+    assert ((rows["score"] >= 0) & (rows["score"] <= 1)).all() and rows["n_examples"].min() > 0
+    assert (rows["coverage"] == 1.0).all() and (rows["bootstrap_std"] >= 0).all()
+    # batched: at most one call per (response, judge); identical answers share a call
+    assert 0 < calls <= conversations * len(EXPECTED_ORDER)

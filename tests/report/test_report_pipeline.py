@@ -49,6 +49,11 @@ def test_report_on_a_real_run(main_job, tmp_path):
         assert version in board
     judge_version = f"{load_prompt('judge_response').version}.batched"  # the template's hash
     assert judge_version in board and "candidate_answer.v1" in board
+    healthbench = _section(html, "HealthBench-compatible score (physician criteria)")
+    assert healthbench.count("<tr>") == 1 + len(EXPECTED_ORDER)  # header + one row per model
+    for name in EXPECTED_ORDER:
+        assert f"baseline/{name} (baseline)" in healthbench
+    assert "baseline/semantic-judge (baseline)" in healthbench
     dims = _section(html, "Per-dimension breakdown")
     assert dims.count('class="interval"') == 3 * len(EXPECTED_ORDER)
     assert "K-QA physician-labelled statement checks" in html and "Cohen's kappa" in html

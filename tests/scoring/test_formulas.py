@@ -64,9 +64,20 @@ def test_only_pitfall_items():
 
 def test_healthbench_example_and_clip():
     assert example_score([5, 3, -4], [True, False, True]) == pytest.approx(1 / 8)
-    assert example_score([2, -5], [True, True]) == 0.0
+    # as in simple-evals, an example score is not clipped: met negative criteria can take
+    # it below 0 (it used to be clipped to 0 here, which overstated the mean)
+    assert example_score([2, -5], [True, True]) == pytest.approx(-1.5)
     assert example_score([-3], [True]) is None  # only negative criteria
     assert example_score([4, 4], [True, None]) == 1.0  # NULL excluded
+
+
+def test_healthbench_overall_clips_the_mean_not_the_examples():
+    # mean(-1.5, 1, 1) = 1/6; clipping each example first would give 2/3
+    assert overall([-1.5, 1.0, 1.0])["score"] == pytest.approx(1 / 6)
+    assert overall([-1.5, 0.5])["score"] == 0.0  # mean -0.5, clipped
+    same = overall([0.25, 0.25, 0.25])
+    assert same == {"score": 0.25, "bootstrap_std": 0.0, "n": 3}
+    assert overall([None, None]) == {"score": None, "bootstrap_std": None, "n": 0}
 
 
 def test_healthbench_overall_and_bootstrap_seeded():
