@@ -166,6 +166,7 @@ def rubric_generation(context: dg.AssetExecutionContext, config: RubricStageConf
             {
                 **summary,
                 "review_reasons": dg.MetadataValue.json(report.reviews),
+                "reverify_regenerated_reasons": dg.MetadataValue.json(report.reverify_regenerated),
                 "planned_calls": dg.MetadataValue.json(report.planned_calls),
                 "rubric_set_versions": ", ".join(report.versions),
                 "prompts": ", ".join(ALL_PROMPTS),

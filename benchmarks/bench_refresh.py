@@ -67,6 +67,16 @@ def _redone(store, corpus_version: str) -> tuple[int, int]:  # type: ignore[no-u
     return int(frame["reverified"][0]), int(frame["regenerated"][0])
 
 
+def _reverify_reasons(instance) -> dict:  # type: ignore[no-untyped-def]
+    """Why re-checked rubrics were regenerated, from the last rubric materialization."""
+    import dagster as dg
+
+    event = instance.get_latest_materialization_event(dg.AssetKey("query_rubrics"))
+    metadata = event.asset_materialization.metadata if event else {}
+    value = metadata.get("reverify_regenerated_reasons")
+    return dict(value.value) if value is not None else {}
+
+
 def _side_by_side(summaries: dict[str, dict]) -> str:
     policies = list(summaries)
     rounds = len(next(iter(summaries.values()))["rounds"])
@@ -199,13 +209,16 @@ def main() -> None:
         shares.append(spent / max(1, original))
         current = store.read("SELECT corpus_version FROM corpus_versions WHERE is_current").item()
         reverified, regenerated = _redone(store, current)
+        reasons = _reverify_reasons(instance)
         rounds.append({"share": shares[-1], "calls": spent, "affected": len(affected),
                        "reverified": reverified, "regenerated": regenerated,
+                       "reverify_regenerated_reasons": reasons,
                        "wall_s": refresh_s})  # fmt: skip
         print(f"\nrefresh {round_}: {len(change.edited_docs)} documents revised, {gone}/{total} "
               f"passages ({gone / total:.2%}) replaced; evidence fingerprint changed for "
               f"{len(affected)}/{store.count('queries')} queries: {reverified} reverified, "
-              f"{regenerated} regenerated")  # fmt: skip
+              f"{regenerated} regenerated"
+              + (f" (re-checked, then regenerated: {reasons})" if reasons else ""))  # fmt: skip
         print(_spend_table(refresh, initial))
         runs = f"{len(flow.rounds)} automation run(s), ok={flow.success}"
         print(f"  spend: {spent} calls = {shares[-1]:.2%} of the original {original}; "
