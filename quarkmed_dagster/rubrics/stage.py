@@ -188,6 +188,8 @@ def run_rubric_stage(
     if calibration.rounds:
         log(f"{len(calibration.rounds)} rubrics scored low: calibration round (deeper retrieval)")
     report.planned_calls, report.estimate = cost_guard(gateway, todo, config, log)
+    for verifier in config.models.verifiers if plan.reverify else []:  # already made above
+        report.planned_calls[f"verifiers:{verifier}:reverify"] = len(plan.reverify)
     for start in range(0, len(todo), chunk_size):
         chunk = todo[start : start + chunk_size]
         outcomes = generate_rubrics(
