@@ -49,6 +49,11 @@ class RubricStageConfig(dg.Config):
         "QUARKMED_RUBRIC_MIN_CALIBRATION_SCORE setting (default off).",
     )
     deeper_k: int = 16
+    refresh_policy: str | None = Field(  # Dagster config has no optional Literal
+        default=None,
+        description="Changed evidence, same configuration: 'reverify' (re-check the current "
+        "rubric) or 'regenerate'. Unset: the QUARKMED_RUBRIC_REFRESH_POLICY setting.",
+    )
     force: bool = False
     max_queries: int | None = None
     query_ids: list[str] | None = Field(
@@ -72,6 +77,7 @@ class RubricStageConfig(dg.Config):
             if self.min_calibration_score is not None
             else get_settings().rubric_min_calibration_score,
             deeper_k=self.deeper_k,
+            refresh_policy=self.refresh_policy or get_settings().rubric_refresh_policy,  # type: ignore[arg-type]
         )
 
 
@@ -129,6 +135,9 @@ def rubric_generation(context: dg.AssetExecutionContext, config: RubricStageConf
         "queries": report.queries,
         "generated": report.generated,
         "carried_forward": report.carried,
+        "refresh_policy": report.refresh_policy,
+        "reverified_kept": report.reverified,
+        "reverified_then_regenerated": sum(report.reverify_regenerated.values()),
         "unchanged_skipped": report.unchanged,
         "regenerated_deeper": report.regenerated,
         "calibration_rounds": report.calibration_rounds,
@@ -157,6 +166,7 @@ def rubric_generation(context: dg.AssetExecutionContext, config: RubricStageConf
             {
                 **summary,
                 "review_reasons": dg.MetadataValue.json(report.reviews),
+                "reverify_regenerated_reasons": dg.MetadataValue.json(report.reverify_regenerated),
                 "planned_calls": dg.MetadataValue.json(report.planned_calls),
                 "rubric_set_versions": ", ".join(report.versions),
                 "prompts": ", ".join(ALL_PROMPTS),

@@ -8,14 +8,23 @@ Model spend is read from the call log: rows with status ``ok`` are calls actuall
 Target: the refresh spends <= 2% of the original build's calls. Finally a rerun with nothing
 changed (forced corpus rebuild) must make zero calls.
 
+``--policy`` picks the rubric refresh policy (QUARKMED_RUBRIC_REFRESH_POLICY) for queries
+whose evidence changed: ``regenerate`` (full rubric generation), ``reverify`` (one batched
+verifier call per query; regenerated only when the rubric no longer holds) or ``both``
+(default: each policy in its own process, on the same corpus and the same changes, then a
+side-by-side summary).
+
     .venv/bin/python benchmarks/bench_refresh.py [--documents 400] [--queries 60] [--share 0.01]
+        [--policy regenerate|reverify|both]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -47,6 +56,72 @@ def _spend_table(spend, initial) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(rows)
 
 
+def _redone(store, corpus_version: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """(queries reverified, queries regenerated) under this corpus version."""
+    frame = store.read(
+        "SELECT count(*) FILTER (WHERE status = 'reverified') AS reverified, "
+        "count(*) FILTER (WHERE carried_from IS NULL) AS regenerated "
+        "FROM rubric_sets WHERE corpus_version = ?",
+        [corpus_version],
+    )
+    return int(frame["reverified"][0]), int(frame["regenerated"][0])
+
+
+def _reverify_reasons(instance) -> dict:  # type: ignore[no-untyped-def]
+    """Why re-checked rubrics were regenerated, from the last rubric materialization."""
+    import dagster as dg
+
+    event = instance.get_latest_materialization_event(dg.AssetKey("query_rubrics"))
+    metadata = event.asset_materialization.metadata if event else {}
+    value = metadata.get("reverify_regenerated_reasons")
+    return dict(value.value) if value is not None else {}
+
+
+def _side_by_side(summaries: dict[str, dict]) -> str:
+    policies = list(summaries)
+    rounds = len(next(iter(summaries.values()))["rounds"])
+    head = f"  {'change':<8}" + "".join(
+        f"{p + ': share':>20}{'evidence changed':>18}{'reverified':>12}{'regenerated':>13}"
+        for p in policies
+    )
+    rows = [head]
+    for index in range(rounds):
+        line = f"  {index + 1:<8}"
+        for policy in policies:
+            r = summaries[policy]["rounds"][index]
+            line += (
+                f"{r['share']:>20.2%}{r['affected']:>18}{r['reverified']:>12}{r['regenerated']:>13}"
+            )
+        rows.append(line)
+    line = f"  {'mean':<8}"
+    for policy in policies:
+        line += f"{summaries[policy]['mean_share']:>20.2%}{'':>43}"
+    rows.append(line)
+    return "\n".join(rows)
+
+
+def _both(args: argparse.Namespace) -> None:
+    """Each policy in its own process (fresh settings, warehouse and cache), then compare."""
+    summaries = {}
+    for policy in ("regenerate", "reverify"):
+        out = Path(tempfile.mkdtemp(prefix=f"bench_refresh_{policy}_")) / "summary.json"
+        command = [
+            sys.executable, __file__, "--policy", policy, "--summary", str(out),
+            "--documents", str(args.documents), "--queries", str(args.queries),
+            "--share", str(args.share), "--rounds", str(args.rounds), "--seed", str(args.seed),
+        ]  # fmt: skip
+        print(f"===== policy {policy} =====", flush=True)
+        subprocess.run(command, check=True)
+        summaries[policy] = json.loads(out.read_text())
+    print("\n===== both policies: refresh spend as a share of the original build =====")
+    print(_side_by_side(summaries))
+    for policy, summary in summaries.items():
+        verdict = "PASS" if summary["mean_share"] <= TARGET_SHARE else "ABOVE TARGET"
+        print(f"  {policy}: mean {summary['mean_share']:.2%} (max {summary['max_share']:.2%}), "
+              f"target <= {TARGET_SHARE:.0%}: {verdict}; rerun with nothing changed: "
+              f"{summary['idle_calls']} calls")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--documents", type=int, default=400)
@@ -54,7 +129,13 @@ def main() -> None:
     parser.add_argument("--share", type=float, default=0.01, help="share of passages changed")
     parser.add_argument("--rounds", type=int, default=3, help="successive corpus changes")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--policy", choices=["regenerate", "reverify", "both"], default="both")
+    parser.add_argument("--summary", type=Path, help="write the figures as JSON here")
     args = parser.parse_args()
+    if args.policy == "both":
+        _both(args)
+        return
+    os.environ["QUARKMED_RUBRIC_REFRESH_POLICY"] = args.policy
     work = Path(tempfile.mkdtemp(prefix="bench_refresh_"))
     os.environ["QUARKMED_DATA_HOME"] = str(work / "home")
     os.environ["QUARKMED_SAMPLE_DATA_DIR"] = str(work / "sample")
@@ -105,10 +186,10 @@ def main() -> None:
     automation_cursor = dg.evaluate_automation_conditions(defs=defs, instance=instance).cursor
 
     print(f"corpus: {args.documents} MedQuAD documents; {store.count('queries')} queries; "
-          f"initial build {build_s:.1f} s")  # fmt: skip
+          f"initial build {build_s:.1f} s; refresh policy {args.policy}")  # fmt: skip
     print(_spend_table(initial, None))
     original = int(initial["calls"].sum())
-    shares = []
+    shares, rounds = [], []
     for round_ in range(1, args.rounds + 1):
         change = change_share(
             records, store, args.share, from_evidence=False, seed=args.seed + round_
@@ -126,9 +207,18 @@ def main() -> None:
         affected = changed_fingerprints(store)
         spent = int(refresh["calls"].sum()) if refresh.height else 0
         shares.append(spent / max(1, original))
+        current = store.read("SELECT corpus_version FROM corpus_versions WHERE is_current").item()
+        reverified, regenerated = _redone(store, current)
+        reasons = _reverify_reasons(instance)
+        rounds.append({"share": shares[-1], "calls": spent, "affected": len(affected),
+                       "reverified": reverified, "regenerated": regenerated,
+                       "reverify_regenerated_reasons": reasons,
+                       "wall_s": refresh_s})  # fmt: skip
         print(f"\nrefresh {round_}: {len(change.edited_docs)} documents revised, {gone}/{total} "
               f"passages ({gone / total:.2%}) replaced; evidence fingerprint changed for "
-              f"{len(affected)}/{store.count('queries')} queries")  # fmt: skip
+              f"{len(affected)}/{store.count('queries')} queries: {reverified} reverified, "
+              f"{regenerated} regenerated"
+              + (f" (re-checked, then regenerated: {reasons})" if reasons else ""))  # fmt: skip
         print(_spend_table(refresh, initial))
         runs = f"{len(flow.rounds)} automation run(s), ok={flow.success}"
         print(f"  spend: {spent} calls = {shares[-1]:.2%} of the original {original}; "
@@ -150,6 +240,12 @@ def main() -> None:
     print(f"rerun with nothing changed (forced corpus rebuild): {idle_spent} model calls, "
           f"{idle_s:.1f} s ({len(idle.rounds)} automation run(s))")  # fmt: skip
     print(f"(work dir: {work})")
+    if args.summary is not None:
+        summary = {
+            "policy": args.policy, "original_calls": original, "rounds": rounds,
+            "mean_share": mean, "max_share": max(shares), "idle_calls": idle_spent,
+        }  # fmt: skip
+        args.summary.write_text(json.dumps(summary))
 
 
 if __name__ == "__main__":

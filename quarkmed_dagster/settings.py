@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +62,16 @@ class Settings(BaseSettings):
     )
     rubric_refresh_batch_size: int = Field(
         default=50, ge=1, description="At most this many queries per scheduled refresh run."
+    )
+    rubric_refresh_policy: Literal["regenerate", "reverify"] = Field(
+        default="reverify",
+        description="After a corpus change, a query whose evidence changed (same rubric "
+        "configuration) either has its current rubric re-checked against the new evidence, "
+        "one batched verifier call per query, and carried forward when every point still "
+        "holds ('reverify'; else it is regenerated), or is always regenerated "
+        "('regenerate'). Not part of rubric_set_version: switching regenerates nothing. The "
+        "scheduled refresh (rubric_refresh_max_age_days) still regenerates every rubric "
+        "whose last full generation is older than the maximum age.",
     )
     rubric_min_calibration_score: float | None = Field(
         default=None,

@@ -12,5 +12,9 @@ CREATE TABLE IF NOT EXISTS rubric_sets (
     carried_from VARCHAR,
     calibration_score DOUBLE,
     is_current BOOLEAN NOT NULL DEFAULT TRUE,
+    -- refresh policy in force when the set was written (regenerate | reverify)
+    refresh_policy VARCHAR,
+    -- when the content was last fully generated (a carried/reverified set: its source's)
+    generated_at TIMESTAMP,
     created_at TIMESTAMP DEFAULT current_timestamp
 );

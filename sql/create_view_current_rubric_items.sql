@@ -3,4 +3,4 @@ SELECT i.*
 FROM rubric_items AS i
 JOIN rubric_sets AS s
   ON s.query_id = i.query_id AND s.rubric_set_version = i.rubric_set_version
-WHERE s.is_current AND s.status IN ('ok', 'carried');
+WHERE s.is_current AND s.status IN ('ok', 'carried', 'reverified');

@@ -6,6 +6,6 @@ SELECT s.query_id, s.rubric_set_version, s.calibration_score,
 FROM rubric_sets AS s
 JOIN query_scores AS qs
   ON qs.query_id = s.query_id AND qs.rubric_set_version = s.rubric_set_version
-WHERE s.is_current AND s.status IN ('ok', 'carried')
+WHERE s.is_current AND s.status IN ('ok', 'carried', 'reverified')
   AND qs.score IS NOT NULL AND qs.scored_at >= s.created_at
 GROUP BY s.query_id, s.rubric_set_version, s.calibration_score

@@ -6,7 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from quarkmed_dagster.baselines.payloads import AnswerPayload, VerifierPayload
+from quarkmed_dagster.baselines.payloads import (
+    AnswerPayload,
+    BatchVerifierPayload,
+    Passage,
+    VerifierPayload,
+)
 from quarkmed_dagster.baselines.text import polarity_conflict, split_sentences
 from quarkmed_dagster.embeddings import cosine_matrix, get_embedder
 
@@ -92,22 +97,53 @@ def passage_answer(raw: dict[str, Any]) -> dict[str, Any]:
     return _answer(sentences, chosen)
 
 
-def verify_point(raw: dict[str, Any]) -> dict[str, Any]:
-    """supported / contradicted (close paraphrase with opposite negation) / not_found."""
-    payload = VerifierPayload.model_validate(raw)
-    sentences = [(p.passage_id, s) for p in payload.evidence for s in split_sentences(p.text)]
-    if not sentences or not payload.point.strip():
-        return {"verdict": "not_found", "passage_ids": []}
-    embedder = get_embedder()
-    sims = cosine_matrix(
-        embedder.encode([s for _, s in sentences]), embedder.encode([payload.point])
-    )[:, 0]
+def _verdict(point: str, sims: np.ndarray, sentences: list[tuple[str, str]]) -> dict[str, Any]:
+    """One point's verdict from its similarity to every evidence sentence."""
     close = [i for i in np.argsort(-sims, kind="stable") if sims[i] >= SUPPORT_THRESHOLD]
     if not close:
         return {"verdict": "not_found", "passage_ids": []}
-    agreeing = [i for i in close if not polarity_conflict(payload.point, sentences[i][1])]
+    agreeing = [i for i in close if not polarity_conflict(point, sentences[i][1])]
     if agreeing:
         ids = list(dict.fromkeys(sentences[i][0] for i in agreeing))
         return {"verdict": "supported", "passage_ids": ids}
     ids = list(dict.fromkeys(sentences[i][0] for i in close))
     return {"verdict": "contradicted", "passage_ids": ids}
+
+
+def _verdicts(points: list[str], evidence: list[Passage]) -> list[dict[str, Any]]:
+    """Verdicts of several points against the same evidence (one encoder pass each side)."""
+    sentences = [(p.passage_id, s) for p in evidence for s in split_sentences(p.text)]
+    wanted = [i for i, point in enumerate(points) if point.strip()]
+    out: list[dict[str, Any]] = [{"verdict": "not_found", "passage_ids": []} for _ in points]
+    if not sentences or not wanted:
+        return out
+    embedder = get_embedder()
+    sims = cosine_matrix(
+        embedder.encode([s for _, s in sentences]), embedder.encode([points[i] for i in wanted])
+    )
+    for column, index in enumerate(wanted):
+        out[index] = _verdict(points[index], sims[:, column], sentences)
+    return out
+
+
+def verify_point(raw: dict[str, Any]) -> dict[str, Any]:
+    """supported / contradicted (close paraphrase with opposite negation) / not_found."""
+    payload = VerifierPayload.model_validate(raw)
+    return _verdicts([payload.point], payload.evidence)[0]
+
+
+def verify_points(raw: dict[str, Any]) -> dict[str, Any]:
+    """The batched form: every point of a rubric against the same evidence, each decided
+    exactly as ``verify_point`` decides it."""
+    payload = BatchVerifierPayload.model_validate(raw)
+    verdicts = _verdicts([p.text for p in payload.points], payload.evidence)
+    return {
+        "verdicts": [
+            {"point_id": p.point_id, **v} for p, v in zip(payload.points, verdicts, strict=True)
+        ]
+    }
+
+
+def evidence_verifier(raw: dict[str, Any]) -> dict[str, Any]:
+    """``baseline/evidence-verifier``: one point, or a batch of points (``points`` key)."""
+    return verify_points(raw) if "points" in raw else verify_point(raw)

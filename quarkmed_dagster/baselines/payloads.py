@@ -26,6 +26,10 @@ Baseline model strings and their schemas (input -> output):
 ``baseline/evidence-verifier`` (role verifiers)
     VerifierPayload {"point": str, "evidence": [{"passage_id","text"}]}
     -> VerifierOutput {"verdict": "supported|contradicted|not_found", "passage_ids": [...]}
+    Batched (the reverify refresh policy, one call per rubric): BatchVerifierPayload
+    {"query": str, "points": [{"point_id","text"}], "evidence": [...]} -> BatchVerifierOutput
+    {"verdicts": [{"point_id", "verdict", "passage_ids"}]}, each point decided exactly as
+    the single-point payload would decide it.
 
 ``baseline/rubric-writer`` (role rubric_writer)
     RubricPayload {"query": str, "points": [{"point_id","text","kind","support"}],
@@ -120,6 +124,25 @@ class VerifierPayload(_Loose):
 class VerifierOutput(_Loose):
     verdict: Verdict
     passage_ids: list[str] = Field(default_factory=list)
+
+
+class PointText(_Loose):
+    point_id: str
+    text: str
+
+
+class BatchVerifierPayload(_Loose):
+    query: str = ""
+    points: list[PointText]
+    evidence: list[Passage] = Field(default_factory=list)
+
+
+class PointVerdict(VerifierOutput):
+    point_id: str
+
+
+class BatchVerifierOutput(_Loose):
+    verdicts: list[PointVerdict]
 
 
 class RubricPoint(_Loose):

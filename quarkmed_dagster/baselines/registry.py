@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from quarkmed_dagster.baselines.answering import extractive_answer, passage_answer, verify_point
+from quarkmed_dagster.baselines.answering import (
+    evidence_verifier,
+    extractive_answer,
+    passage_answer,
+)
 from quarkmed_dagster.baselines.candidates import DEGRADATIONS, candidate_method
 from quarkmed_dagster.baselines.classifier import classify_query
 from quarkmed_dagster.baselines.judge import judge_response
@@ -18,7 +22,7 @@ METHODS: dict[str, Method] = {
     "extractive-answerer": extractive_answer,
     "passage-answerer": passage_answer,
     "keypoint-extractor": extract_keypoints,
-    "evidence-verifier": verify_point,
+    "evidence-verifier": evidence_verifier,
     "rubric-writer": write_rubric,
     "semantic-judge": judge_response,
     "rule-classifier": classify_query,

@@ -16,6 +16,9 @@ from quarkmed_dagster.llm.types import stable_hash
 Persona = Literal["basic", "professional", "insight"]
 TieRule = Literal["include", "exclude", "aggregator_majority"]
 UnsupportedPolicy = Literal["drop", "flag"]
+# What a corpus change does to a query whose evidence fingerprint changed while its rubric
+# configuration did not (see ``rubrics.reverify``).
+RefreshPolicy = Literal["regenerate", "reverify"]
 
 TIERS = ("Essential", "Important", "Highlight", "Pitfall")
 SINGLE_TURN_TAGS = (
@@ -73,6 +76,14 @@ class ConsensusParams(BaseModel):
         "low_calibration if still below after re-scoring. None (default) = off. A loop "
         "policy, not part of the version (see LOOP_POLICY).",
     )
+    refresh_policy: RefreshPolicy = Field(
+        default="reverify",
+        description="Evidence changed, configuration unchanged, a current usable rubric "
+        "exists: 'reverify' re-checks that rubric's points against the new evidence in one "
+        "batched call per verifier and carries it forward when all still hold (else "
+        "regenerates); 'regenerate' always regenerates. A loop policy, not part of the "
+        "version (see LOOP_POLICY).",
+    )
     deeper_k: int = Field(default=16, description="Evidence depth of the regeneration round.")
     max_evidence_passages: int = 8
     max_evidence_chars: int = 1200
@@ -87,8 +98,9 @@ class ConsensusParams(BaseModel):
 
 # Knobs that decide when a later run revisits a rubric, not how a rubric is made: left out
 # of the configuration hash, so turning the calibration trigger on (or moving it) does not
-# regenerate every rubric; a calibration round records its trigger on the rubric set.
-LOOP_POLICY = frozenset({"min_calibration_score"})
+# regenerate every rubric; a calibration round records its trigger on the rubric set, a
+# refresh its policy (rubric_sets.refresh_policy).
+LOOP_POLICY = frozenset({"min_calibration_score", "refresh_policy"})
 
 
 class RubricConfig(BaseModel):

@@ -63,6 +63,7 @@ SET_SCHEMA = {
     "corpus_version": pl.Utf8, "evidence_fingerprint": pl.Utf8, "status": pl.Utf8,
     "n_items": pl.Int32, "agreement": pl.Float64, "rounds": pl.Int32, "repaired": pl.Boolean,
     "carried_from": pl.Utf8, "calibration_score": pl.Float64, "is_current": pl.Boolean,
+    "refresh_policy": pl.Utf8,
 }  # fmt: skip
 
 
@@ -71,8 +72,10 @@ def outcome_frames(
     versions: dict[str, str],
     config_hash: str,
     uses_baseline: bool,
+    refresh_policy: str | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """One frame per table; ``versions`` maps corpus version -> rubric_set_version."""
+    """One frame per table; ``versions`` maps corpus version -> rubric_set_version;
+    ``refresh_policy`` is the policy the stage ran under (recorded on the sets)."""
     rows: dict[str, list[dict[str, Any]]] = {t: [] for t in TABLES}
     for outcome in outcomes:
         query = outcome.query
@@ -137,7 +140,7 @@ def outcome_frames(
             "repaired": outcome.repaired, "carried_from": None,
             "calibration_score": outcome.calibration_score,
             # a failed attempt never hides the query's previous rubric
-            "is_current": not transient,
+            "is_current": not transient, "refresh_policy": refresh_policy,
         })  # fmt: skip
     schemas = {
         "candidate_answers": ANSWER_SCHEMA, "knowledge_points": POINT_SCHEMA,

@@ -46,6 +46,13 @@ def item_id(query_id: str, rubric_set_version: str, tier: str, title: str) -> st
     return "ri-" + stable_hash([query_id, rubric_set_version, tier, normalise_title(title)])
 
 
+def item_verification(statuses: set[str]) -> str:
+    """An item's verification from the statuses of the points it cites."""
+    if "supported" in statuses:
+        return "supported"
+    return "not_found" if "not_found" in statuses else "flagged"
+
+
 def build_items(
     query_id: str,
     rubric_set_version: str,
@@ -65,14 +72,7 @@ def build_items(
         cited = [clusters[c] for c in cluster_ids]
         checks = [verifications[c] for c in cluster_ids if c in verifications]
         passages = sorted({pid for v in checks for pid in v.passage_ids})
-        statuses = {v.status for v in checks}
-        verification = (
-            "supported"
-            if "supported" in statuses
-            else "not_found"
-            if "not_found" in statuses
-            else "flagged"
-        )
+        verification = item_verification({v.status for v in checks})
         levels = {_LEVEL_ALIASES.get(k, k): str(v) for k, v in parsed.levels.items()}
         description = str(raw.get("description") or levels.get("fully_met") or parsed.title)
         items.append(

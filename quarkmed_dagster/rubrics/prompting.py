@@ -22,6 +22,10 @@ VERIFY_PROMPT = "rubric_verify"
 WRITE_PROMPT = "rubric_write"
 REPAIR_PROMPT = "rubric_repair"
 EQUIVALENCE_PROMPT = "rubric_equivalence"
+# The batched re-check of the reverify refresh policy. Not in ALL_PROMPTS: it does not shape
+# a rubric (only decides whether one is kept), so it stays out of the configuration hash
+# and rubric_set_version; its version is in the cache key of every reverify call.
+REVERIFY_PROMPT = "rubric_reverify"
 ALL_PROMPTS = (
     *CANDIDATE_PROMPTS.values(),
     KEYPOINTS_PROMPT,

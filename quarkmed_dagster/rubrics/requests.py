@@ -16,8 +16,11 @@ from pydantic import BaseModel, ValidationError
 from quarkmed_dagster.baselines.payloads import (
     AnswerOutput,
     AnswerPayload,
+    BatchVerifierOutput,
+    BatchVerifierPayload,
     KeypointsOutput,
     KeypointsPayload,
+    PointText,
     RubricOutput,
     RubricPayload,
     RubricPoint,
@@ -38,6 +41,7 @@ from quarkmed_dagster.rubrics.prompting import (
     EQUIVALENCE_PROMPT,
     KEYPOINTS_PROMPT,
     REPAIR_PROMPT,
+    REVERIFY_PROMPT,
     VERIFY_PROMPT,
     WRITE_PROMPT,
     build_messages,
@@ -159,6 +163,18 @@ def verify_request(
 ) -> CallRequest:
     payload = VerifierPayload(point=cluster.text, evidence=evidence_payload(query, params))
     return _request("verifiers", verifier, VERIFY_PROMPT, payload, VerifierOutput)
+
+
+def reverify_request(
+    query: QueryInput, verifier: str, points: dict[str, str], params: ConsensusParams
+) -> CallRequest:
+    """All points of one rubric (point_id -> text) against the query's new evidence."""
+    payload = BatchVerifierPayload(
+        query=query.text,
+        points=[PointText(point_id=pid, text=text) for pid, text in sorted(points.items())],
+        evidence=evidence_payload(query, params),
+    )
+    return _request("verifiers", verifier, REVERIFY_PROMPT, payload, BatchVerifierOutput)
 
 
 def equivalence_request(query: QueryInput, model: str, a: str, b: str) -> CallRequest:

@@ -2,13 +2,15 @@
 
 Used by the Dagster asset (and runnable without Dagster). Queries whose rubric set is
 unchanged are skipped, those whose only change is the corpus version are carried forward,
-the rest are generated in bounded chunks, each chunk written at once (a crash loses at
-most one chunk's rows, and the call cache makes the rerun of that chunk free of finished
-calls). Each chunk runs its rounds (answers, points, verification, writing) one after the
-other, so a round waits for its slowest call: chunks of 512 queries keep the deployments'
-concurrency busy (64 left about half of 128 slots idle at 0.5-8 s model latency).
-Unchanged queries whose rubric every candidate failed (calibration scores) get one
-calibration round, or go to review when that round was already done.
+those whose evidence changed are re-checked under the ``reverify`` refresh policy (kept
+when their rubric still holds, see ``reverify``), the rest are generated in bounded chunks,
+each chunk written at once (a crash loses at most one chunk's rows, and the call cache
+makes the rerun of that chunk free of finished calls). Each chunk runs its rounds (answers,
+points, verification, writing) one after the other, so a round waits for its slowest call:
+chunks of 512 queries keep the deployments' concurrency busy (64 left about half of 128
+slots idle at 0.5-8 s model latency). Unchanged queries whose rubric every candidate
+failed (calibration scores) get one calibration round, or go to review when that round was
+already done.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from quarkmed_dagster.rubrics.config import ConsensusParams, RubricConfig, Rubri
 from quarkmed_dagster.rubrics.consensus import Encoder
 from quarkmed_dagster.rubrics.cost import planned_calls
 from quarkmed_dagster.rubrics.frames import outcome_frames
-from quarkmed_dagster.rubrics.incremental import plan_queries
+from quarkmed_dagster.rubrics.incremental import Plan, plan_queries
 from quarkmed_dagster.rubrics.inputs import load_query_inputs
 from quarkmed_dagster.rubrics.pipeline import (
     TRANSIENT_REASONS,
@@ -31,11 +33,14 @@ from quarkmed_dagster.rubrics.pipeline import (
     generate_rubrics,
 )
 from quarkmed_dagster.rubrics.prompting import prompt_versions
-from quarkmed_dagster.rubrics.records import QueryOutcome
+from quarkmed_dagster.rubrics.records import QueryInput, QueryOutcome
 from quarkmed_dagster.rubrics.requests import candidate_requests
+from quarkmed_dagster.rubrics.reverify import reverify_rubrics
 from quarkmed_dagster.rubrics.store import (
     calibration_scores,
     carried_frames,
+    item_checks_frame,
+    reverify_targets,
     rubric_sets,
     send_to_review,
     write_frames,
@@ -59,6 +64,10 @@ class StageReport:
     versions: list[str] = field(default_factory=list)
     stopped_by_budget: str | None = None
     failed: int = 0  # failed calls or budget: not reviewed, retried by the next run
+    refresh_policy: str = "regenerate"
+    reverified: int = 0  # evidence changed, rubric re-checked and kept
+    # evidence changed, re-check did not keep the rubric: reason -> queries regenerated
+    reverify_regenerated: dict[str, int] = field(default_factory=dict)
 
 
 def models_from_roles(models_of: Callable[[str], Sequence[str]]) -> RubricModels:
@@ -104,6 +113,36 @@ def _failed_calibration(outcome: QueryOutcome) -> bool:
     return transient and outcome.calibration_score is not None
 
 
+def reverify_changed(
+    warehouse: Warehouse,
+    gateway: Gateway,
+    config: RubricConfig,
+    plan: Plan,
+    version_of: dict[str, str],
+    report: StageReport,
+    log: Callable[[str], None],
+) -> list[QueryInput]:
+    """Re-check the plan's ``reverify`` queries; write the kept ones as 'reverified' and
+    return the others (to be regenerated)."""
+    targets = reverify_targets(warehouse, plan.reverify)
+    calls = len(targets) * len(config.models.verifiers)
+    log(f"reverify: {len(targets)} queries with changed evidence, {calls} batched calls")
+    decisions = reverify_rubrics(targets, config, gateway)
+    kept = [d for d in decisions if d.kept]
+    by_id = {q.query_id: q for q, _ in plan.reverify}
+    if kept:
+        moves = plan.moves(version_of, [(by_id[d.query_id], d.from_version) for d in kept])
+        frames = carried_frames(warehouse, moves, "reverified", "reverify", item_checks_frame(kept))
+        write_frames(warehouse, frames)
+    report.reverified = len(kept)
+    for decision in decisions:
+        if not decision.kept:
+            reasons = report.reverify_regenerated
+            reasons[decision.reason] = reasons.get(decision.reason, 0) + 1
+    log(f"reverify: {len(kept)} kept, regenerated {report.reverify_regenerated}")
+    return [by_id[d.query_id] for d in decisions if not d.kept]
+
+
 def run_rubric_stage(
     warehouse: Warehouse,
     gateway: Gateway,
@@ -124,21 +163,26 @@ def run_rubric_stage(
     inputs = load_query_inputs(warehouse, query_ids)
     version_of = {q.corpus_version: config.rubric_set_version(prompts, q.corpus_version)
                   for q in inputs}  # fmt: skip
-    plan = plan_queries(inputs, rubric_sets(warehouse), config_hash, version_of, force)
+    policy = params.refresh_policy
+    plan = plan_queries(inputs, rubric_sets(warehouse), config_hash, version_of, force, policy)
     calibration = plan_calibration(
         plan.unchanged, calibration_scores(warehouse), version_of, params.min_calibration_score
     )
     plan.generate += [q for q in plan.unchanged if q.query_id in calibration.rounds]
     plan.unchanged = [q for q in plan.unchanged if q.query_id not in calibration.rounds]
-    todo = plan.generate[:max_queries] if max_queries is not None else plan.generate
     report = StageReport(
         queries=len(inputs),
         carried=len(plan.carry),
         unchanged=len(plan.unchanged),
         versions=sorted(set(version_of.values())),
+        refresh_policy=policy,
     )
+    if plan.reverify:
+        plan.generate += reverify_changed(warehouse, gateway, config, plan, version_of, report, log)
+    todo = plan.generate[:max_queries] if max_queries is not None else plan.generate
     if plan.carry:
-        write_frames(warehouse, carried_frames(warehouse, plan.moves(version_of)))
+        frames = carried_frames(warehouse, plan.moves(version_of), refresh_policy=policy)
+        write_frames(warehouse, frames)
         log(f"carried {len(plan.carry)} unchanged rubrics to the new corpus version")
     if calibration.reviews.height:
         send_to_review(warehouse, calibration.reviews)
@@ -147,6 +191,8 @@ def run_rubric_stage(
     if calibration.rounds:
         log(f"{len(calibration.rounds)} rubrics scored low: calibration round (deeper retrieval)")
     report.planned_calls, report.estimate = cost_guard(gateway, todo, config, log)
+    for verifier in config.models.verifiers if plan.reverify else []:  # already made above
+        report.planned_calls[f"verifiers:{verifier}:reverify"] = len(plan.reverify)
     for start in range(0, len(todo), chunk_size):
         chunk = todo[start : start + chunk_size]
         outcomes = generate_rubrics(
@@ -155,7 +201,9 @@ def run_rubric_stage(
         # a calibration round that failed on calls or budget is not written: it would
         # replace the scored rubric (same version); the round is tried again next run
         written = [o for o in outcomes.values() if not _failed_calibration(o)]
-        frames = outcome_frames(written, version_of, config_hash, config.uses_baseline())
+        frames = outcome_frames(
+            written, version_of, config_hash, config.uses_baseline(), refresh_policy=policy
+        )
         write_frames(warehouse, frames)
         for outcome in outcomes.values():
             report.generated += 1

@@ -2,7 +2,8 @@
 
 A rubric is stale when it was made with another configuration than the current one (prompt
 versions, models, consensus parameters: its ``config_hash`` differs) or when its content is
-older than ``max_age_days`` (a carried rubric is as old as the one it was carried from).
+older than ``max_age_days`` (a carried or reverified rubric is as old as the one it was
+carried from: reverification never makes a rubric younger).
 Outdated configurations come first (they no longer match what the benchmark says it uses);
 aged rubrics are re-asked with fresh model calls. Rubrics in review wait for clinicians and
 are only refreshed for a new configuration. One batch holds one reason, oldest first.
@@ -17,6 +18,7 @@ from typing import Literal
 import polars as pl
 
 from quarkmed_dagster.rubrics.config import ConsensusParams, RubricConfig, RubricModels
+from quarkmed_dagster.rubrics.incremental import USABLE
 from quarkmed_dagster.rubrics.prompting import prompt_versions
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
@@ -40,7 +42,7 @@ def stale_rubrics(
 ) -> pl.DataFrame:
     """``sets`` = rows of ``select_current_rubric_set_ages``; adds ``reason`` (NULL = fresh)."""
     cutoff = now - timedelta(days=max_age_days)
-    usable = pl.col("status").is_in(["ok", "carried"])
+    usable = pl.col("status").is_in(USABLE)
     reason = (
         pl.when(pl.col("config_hash") != config_hash)
         .then(pl.lit("outdated_config"))

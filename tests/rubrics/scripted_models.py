@@ -9,6 +9,8 @@ its prompt. Scenario per query id prefix (the query text starts with it):
 - ``split``: only generator A makes the essential points until deeper evidence ("deep-1")
   arrives; then both do -> converges in round 2.
 - ``stuck``: generators never agree -> review (low agreement) after round 2.
+
+Verifiers answer the single-point prompt and the batched reverify prompt alike.
 """
 
 from __future__ import annotations
@@ -70,6 +72,17 @@ def _verify(data: dict[str, Any]) -> dict[str, Any]:
     return {"verdict": "supported", "passage_ids": [data["evidence"][-1]["passage_id"]]}
 
 
+def _verify_batch(data: dict[str, Any]) -> dict[str, Any]:
+    """The reverify prompt: every point of a rubric at once, each decided like ``_verify``."""
+    evidence = data["evidence"]
+    return {
+        "verdicts": [
+            {"point_id": p["point_id"], **_verify({"point": p["text"], "evidence": evidence})}
+            for p in data["points"]
+        ]
+    }
+
+
 def _item(tier: str, point: dict[str, Any], tag: str) -> dict[str, Any]:
     levels = (
         {"no_error": "none", "minor_error": "minor", "major_error": "major"}
@@ -109,7 +122,7 @@ def handler(request: dict[str, Any], attempt: int) -> Reply:
     elif "agg-" in model:
         out = _points(model, data)
     elif "ver-" in model:
-        out = _verify(data)
+        out = _verify_batch(data) if "points" in data else _verify(data)
     else:
         out = _rubric(data, repair="repair" in system.split("\n", 1)[0])
     return Reply(text=json.dumps(out, ensure_ascii=False))

@@ -54,3 +54,34 @@ def test_new_configuration_regenerates_reviews_and_force_regenerates_everything(
     assert _ids(plan_queries([_query("q-ok", "fp-a")], same, "cfg", VERSIONS).unchanged) == ["q-ok"]
     forced = plan_queries([_query("q-ok", "fp-a")], same, "cfg", VERSIONS, force=True)
     assert _ids(forced.generate) == ["q-ok"]
+
+
+def test_reverify_policy_rechecks_current_usable_rubrics_whose_evidence_changed():
+    existing = _sets([
+        ("q-ok", "rs-c1", "cfg", "fp-a", "ok", True),
+        ("q-reverified", "rs-c1", "cfg", "fp-b", "reverified", True),
+        ("q-review", "rs-c1", "cfg", "fp-c", "review", True),
+        ("q-old-config", "rs-c1", "old", "fp-d", "ok", True),
+        ("q-same", "rs-c1", "cfg", "fp-e", "ok", True),
+        ("q-here", "rs-c2", "cfg", "fp-f", "ok", True),
+    ])  # fmt: skip
+    queries = [
+        _query("q-ok", "fp-a2"),
+        _query("q-reverified", "fp-b2"),  # a reverified rubric can be re-checked again
+        _query("q-review", "fp-c2"),  # no usable rubric to re-check
+        _query("q-old-config", "fp-d2"),  # another configuration: regenerated
+        _query("q-same", "fp-e"),  # same evidence: carried
+        _query("q-here", "fp-f2"),  # evidence changed within the same corpus version
+    ]
+    plan = plan_queries(queries, existing, "cfg", VERSIONS, policy="reverify")
+    assert [(q.query_id, v) for q, v in plan.reverify] == [
+        ("q-ok", "rs-c1"), ("q-reverified", "rs-c1")
+    ]  # fmt: skip
+    assert _ids(plan.carry) == ["q-same"]
+    assert _ids(plan.generate) == ["q-review", "q-old-config", "q-here"]
+    regenerate = plan_queries(queries, existing, "cfg", VERSIONS, policy="regenerate")
+    assert not regenerate.reverify
+    assert _ids(regenerate.generate) == ["q-ok", "q-reverified", "q-review", "q-old-config",
+                                         "q-here"]  # fmt: skip
+    forced = plan_queries(queries, existing, "cfg", VERSIONS, force=True, policy="reverify")
+    assert not forced.reverify and len(forced.generate) == len(queries)

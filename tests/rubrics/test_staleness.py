@@ -32,6 +32,9 @@ def test_ages_follow_the_carried_chain_and_batches_are_bounded(warehouse):
         ("q-carried", "v2", "cfg", "carried", "v1", False, datetime(2026, 5, 1)),
         ("q-carried", "v3", "cfg", "carried", "v2", True, datetime(2026, 5, 30)),
         ("q-old", "v1", "cfg", "ok", None, True, datetime(2026, 2, 1)),
+        # reverified against new evidence in May: still as old as its February generation
+        ("q-reverified", "v1", "cfg", "ok", None, False, datetime(2026, 2, 2)),
+        ("q-reverified", "v2", "cfg", "reverified", "v1", True, datetime(2026, 5, 28)),
         ("q-fresh", "v1", "cfg", "ok", None, True, datetime(2026, 5, 20)),
         ("q-review-old", "v1", "cfg", "review", None, True, datetime(2026, 1, 1)),
         ("q-failed", "v1", "cfg", "failed", None, False, datetime(2026, 1, 1)),
@@ -41,18 +44,19 @@ def test_ages_follow_the_carried_chain_and_batches_are_bounded(warehouse):
     batch = refresh_batch(warehouse, "cfg", NOW, max_age_days=30, batch_size=1)
     # a new configuration first, oldest first; reviews too (they no longer match the config)
     assert (batch.reason, batch.query_ids) == ("outdated_config", ["q-config-b"])
-    assert batch.stale == {"outdated_config": 2, "aged": 2} and batch.remaining == 3
+    assert batch.stale == {"outdated_config": 2, "aged": 3} and batch.remaining == 4
 
     sets = warehouse.read(load_sql("select_current_rubric_set_ages"))
     generated = dict(zip(sets["query_id"], sets["generated_at"], strict=True))
     assert generated["q-carried"] == datetime(2026, 1, 10)
+    assert generated["q-reverified"] == datetime(2026, 2, 2)
     assert "q-failed" not in generated  # infrastructure failures are retried, not refreshed
 
     current_config = sets.filter(pl.col("config_hash") == "cfg")
     stale = stale_rubrics(current_config, "cfg", NOW, 30)
     aged = next_batch(stale, batch_size=5)
     # the review waits for clinicians; the fresh rubric is not touched
-    assert (aged.reason, aged.query_ids) == ("aged", ["q-carried", "q-old"])
+    assert (aged.reason, aged.query_ids) == ("aged", ["q-carried", "q-old", "q-reverified"])
     assert next_batch(stale, batch_size=1).query_ids == ["q-carried"]
     assert next_batch(stale_rubrics(sets, "cfg", NOW, 365), 5).reason == "outdated_config"
     nothing = next_batch(stale_rubrics(current_config, "cfg", NOW, 365), 5)

@@ -1,5 +1,8 @@
 """Proof by test: a ~1% corpus change flows through the real definitions on its own (corpus
-sensor, then declarative automation) and redoes exactly what depends on it.
+sensor, then declarative automation) and redoes exactly what depends on it, under both
+refresh policies (``regenerate``: every query whose evidence changed is regenerated;
+``reverify``: its rubric is re-checked in one batched call per verifier and regenerated
+only when it no longer holds).
 
 Real parts: MedQuAD documents, the embedded index, the offline baseline models through the
 gateway (litellm, call cache, call log) and a DuckDB file. Model calls are counted in the
@@ -44,8 +47,9 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-@pytest.fixture()
-def project(tmp_path, monkeypatch):
+@pytest.fixture(params=["regenerate", "reverify"])
+def project(request, tmp_path, monkeypatch):
+    monkeypatch.setenv("QUARKMED_RUBRIC_REFRESH_POLICY", request.param)
     sample = tmp_path / "sample"
     records = medquad_records(N_DOCUMENTS)
     write_corpus(sample, records)
@@ -71,6 +75,24 @@ def _regenerated(store: Warehouse, corpus_version: str) -> set[str]:
         [corpus_version],
     )
     return set(frame["query_id"].to_list())
+
+
+def _with_status(store: Warehouse, corpus_version: str, status: str) -> set[str]:
+    frame = store.read(
+        "SELECT query_id FROM rubric_sets WHERE corpus_version = ? AND status = ?",
+        [corpus_version, status],
+    )
+    return set(frame["query_id"].to_list())
+
+
+def _reverify_calls(store: Warehouse, since: datetime) -> int:
+    return int(
+        store.read(
+            "SELECT count(*) AS n FROM llm_calls WHERE status = 'ok' AND created_at >= ? "
+            "AND prompt_version LIKE 'rubric_reverify@%'",
+            [since],
+        )["n"][0]
+    )
 
 
 def _scratch_cost(store: Warehouse, query_ids: list[str], tmp_path) -> int:  # type: ignore[no-untyped-def]
@@ -114,7 +136,7 @@ def _responses_with_new_rubric_content(store: Warehouse, affected: set[str]) -> 
     """Answered responses of affected queries whose usable rubric now reads differently."""
     sets = store.read(
         "SELECT query_id, rubric_set_version, is_current, created_at FROM rubric_sets "
-        "WHERE status IN ('ok', 'carried') ORDER BY created_at"
+        "WHERE status IN ('ok', 'carried', 'reverified') ORDER BY created_at"
     )
     changed = []
     for query_id in sorted(affected):
@@ -170,15 +192,28 @@ def test_one_percent_corpus_change_redoes_only_what_depends_on_it(project, tmp_p
     affected = changed_fingerprints(store)
     assert 1 <= len(affected) < n_queries
 
-    # exactly the queries whose evidence changed got new rubrics; the rest were carried or
-    # stayed with the clinicians (review), all without calls
+    # exactly the queries whose evidence changed were redone (regenerated, or re-checked and
+    # kept); the rest were carried or stayed with the clinicians (review), all without calls
+    policy = settings.rubric_refresh_policy
     current = store.read("SELECT corpus_version FROM corpus_versions WHERE is_current").item()
-    assert _regenerated(store, current) == affected
-    carried = store.read(
-        "SELECT query_id FROM rubric_sets WHERE corpus_version = ? AND status = 'carried'",
-        [current],
-    )["query_id"].to_list()
-    assert not set(carried) & affected and carried
+    regenerated = _regenerated(store, current)
+    reverified = _with_status(store, current, "reverified")
+    assert regenerated | reverified == affected and not regenerated & reverified
+    usable_before = {  # affected queries that had a usable rubric to re-check
+        q for q in affected
+        if store.read(
+            "SELECT count(*) AS n FROM rubric_sets WHERE query_id = ? AND NOT is_current "
+            "AND status IN ('ok', 'carried', 'reverified')", [q],
+        )["n"][0]
+    }  # fmt: skip
+    if policy == "regenerate":
+        assert not reverified and _reverify_calls(store, started) == 0
+    else:  # one batched call per verifier and re-checked query, none for the others
+        verifiers = len(defs.resources["llm"].role_models("verifiers"))
+        assert _reverify_calls(store, started) == len(usable_before) * verifiers
+        assert reverified and reverified <= usable_before
+    carried = _with_status(store, current, "carried")
+    assert not carried & affected and carried
 
     # calls: rubrics for the affected queries only (at most what generating them from
     # nothing costs), judging only for their responses, no candidate call at all
@@ -186,8 +221,11 @@ def test_one_percent_corpus_change_redoes_only_what_depends_on_it(project, tmp_p
     judges = len(defs.resources["llm"].role_models("judges"))
     assert 0 < refresh["rubrics"] <= _scratch_cost(store, sorted(affected), tmp_path)
     rejudged = _responses_with_new_rubric_content(store, affected)
-    assert rejudged > 0  # the revision changed some judged rubric: its responses, and only
-    assert refresh["judge_panel"] == rejudged * judges  # those, are judged again
+    if policy == "regenerate":  # the revision changed some judged rubric
+        assert rejudged > 0
+    # the responses of rubrics that now read differently, and only those, are judged again
+    # (a reverified rubric reads the same: its verdicts are cache hits)
+    assert refresh.get("judge_panel", 0) == rejudged * judges
     assert "candidate_responses" not in refresh
     share = sum(refresh.values()) / sum(initial.values())
     assert share <= 2 * len(affected) / n_queries

@@ -1,0 +1,1 @@
+ALTER TABLE rubric_sets ADD COLUMN IF NOT EXISTS generated_at TIMESTAMP;

@@ -1,0 +1,1 @@
+ALTER TABLE rubric_sets ADD COLUMN IF NOT EXISTS refresh_policy VARCHAR;
