@@ -1,11 +1,13 @@
 """The per-dimension leaderboard mart: model x category x dimension with the scoring stage's
-seeded bootstrap interval (``scoring.frames.interval_frame``, as the leaderboard uses)."""
+seeded bootstrap interval (``scoring.bootstrap``, as the leaderboard uses); the three
+dimensions of a model and category share their resamples."""
 
 from __future__ import annotations
 
 import polars as pl
 
-from quarkmed_dagster.scoring.frames import interval_frame, with_overall_category
+from quarkmed_dagster.scoring.bootstrap import bootstrap_intervals
+from quarkmed_dagster.scoring.frames import with_overall_category
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 DIMENSIONS = ("medical_accuracy", "key_point_coverage", "risk_interception")
@@ -17,7 +19,7 @@ VERSION_COLUMNS = (
     "judge_prompt_version",
 )
 TABLE = "leaderboard_dimensions"
-GROUPS = ["candidate_model", "is_baseline", "category", "dimension"]
+GROUPS = ["candidate_model", "is_baseline", "category"]
 
 
 def dimension_frame(scores: pl.DataFrame, seed: int = 0) -> pl.DataFrame:
@@ -27,15 +29,25 @@ def dimension_frame(scores: pl.DataFrame, seed: int = 0) -> pl.DataFrame:
     dimension's mean and counted in ``n_queries``, not in ``n_scored``."""
     if scores.is_empty():
         return pl.DataFrame()
-    long = scores.unpivot(
-        index=[c for c in scores.columns if c not in DIMENSIONS],
-        on=list(DIMENSIONS),
-        variable_name="dimension",
-        value_name="value",
-    )
-    out = interval_frame(
-        with_overall_category(long), "value", GROUPS, carry=VERSION_COLUMNS, seed=seed
-    )
+    rows = []
+    for keys, grp in with_overall_category(scores).group_by(GROUPS):
+        matrix = grp.select(DIMENSIONS).cast(pl.Float64).fill_null(float("nan")).to_numpy()
+        intervals = bootstrap_intervals(matrix, seed=seed)
+        for dimension, (mean, lo, hi) in zip(DIMENSIONS, intervals, strict=True):
+            rows.append(
+                {
+                    **dict(zip(GROUPS, keys, strict=True)),
+                    "dimension": dimension,
+                    "n_queries": grp["query_id"].n_unique(),
+                    "n_scored": grp[dimension].count(),
+                    "score": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "coverage": float(grp["coverage"].mean()),
+                    **{c: grp[c][0] for c in VERSION_COLUMNS},
+                }
+            )
+    out = pl.DataFrame(rows, infer_schema_length=None)
     return out.sort("category", "dimension", "score", descending=[False, False, True])
 
 

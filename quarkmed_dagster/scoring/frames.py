@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import polars as pl
 
-from quarkmed_dagster.scoring.healthbench import bootstrap_ci
+from quarkmed_dagster.scoring.bootstrap import bootstrap_ci
 from quarkmed_dagster.scoring.hierarchical import RATIO_EPSILON, ScoringConfig
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 

@@ -9,7 +9,7 @@ import pytest
 
 from quarkmed_dagster.marts.dimensions import VERSION_COLUMNS, dimension_frame
 from quarkmed_dagster.marts.views import MART_NAMES, create_marts, required_tables
-from quarkmed_dagster.scoring.healthbench import bootstrap_ci
+from quarkmed_dagster.scoring.bootstrap import bootstrap_ci
 from quarkmed_dagster.warehouse import load_sql
 
 SEED = """
@@ -137,8 +137,9 @@ def test_marts_views_and_documented_examples(warehouse):
 
 
 def test_dimension_frame_uses_the_scoring_bootstrap():
-    """The mart's interval is the leaderboard's seeded bootstrap over the non-NULL values."""
+    """The mart's interval is the scoring bootstrap; a dimension's NULLs are left out."""
     values = [0.2, 0.9, None, 0.6, 0.4, 1.0, 0.7]
+    coverage_dim = [0.5, 0.1, 0.8, 0.3, 0.9, 0.6, 0.2]
     scores = pl.DataFrame(
         {
             "query_id": [f"q{i}" for i in range(7)],
@@ -147,15 +148,21 @@ def test_dimension_frame_uses_the_scoring_bootstrap():
             "is_baseline": [False] * 7,
             "coverage": [1.0] * 6 + [0.5],
             "medical_accuracy": values,
-            "key_point_coverage": [0.5] * 7,
+            "key_point_coverage": coverage_dim,
             "risk_interception": [None] * 7,
             **{c: ["v"] * 7 for c in VERSION_COLUMNS},
         }
     )
     out = dimension_frame(scores, seed=3)
     assert out.height == 3 * 3  # (all, A, B) x three dimensions
-    row = out.filter((pl.col("category") == "all") & (pl.col("dimension") == "medical_accuracy"))
-    assert row.select("score", "ci_low", "ci_high").row(0) == bootstrap_ci(values, seed=3)
+    assert out.equals(dimension_frame(scores, seed=3))  # seeded
+    every = pl.col("category") == "all"
+    kpc = out.filter(every & (pl.col("dimension") == "key_point_coverage"))
+    assert kpc.select("score", "ci_low", "ci_high").row(0) == bootstrap_ci(coverage_dim, seed=3)
+    row = out.filter(every & (pl.col("dimension") == "medical_accuracy"))
+    score, lo, hi = row.select("score", "ci_low", "ci_high").row(0)
+    assert score == pytest.approx(sum(v for v in values if v is not None) / 6)
+    assert 0.2 <= lo < score < hi <= 1.0
     assert row.select("n_queries", "n_scored").row(0) == (7, 6)
     assert row["coverage"].item() == pytest.approx(6.5 / 7)
     risk = out.filter(pl.col("dimension") == "risk_interception")

@@ -1,6 +1,7 @@
 import pytest
 
-from quarkmed_dagster.scoring.healthbench import bootstrap_ci, example_score, overall
+from quarkmed_dagster.scoring.bootstrap import bootstrap_ci
+from quarkmed_dagster.scoring.healthbench import example_score, overall
 from quarkmed_dagster.scoring.hierarchical import Item, ScoringConfig, score_query
 
 

@@ -26,7 +26,8 @@ def _judge(request: dict, attempt: int) -> Reply:
     """A criterion is fully met when its text says [met] (a [neg] one not when the response is
     'cautious'), half met for [half]; 'BROKEN' responses get invalid JSON from both judges,
     and judge-b's answers on the mole question are cut off."""
-    data = extract_payload(request["messages"][-1]["content"])
+    first_user = next(m for m in request["messages"] if m["role"] == "user")  # also on re-asks
+    data = extract_payload(first_user["content"])
     if "BROKEN" in data["response"] or (
         request["model"] == "judge-b" and data["query"] == QUESTIONS["hb-2"]
     ):
@@ -120,8 +121,10 @@ def test_healthbench_scores_from_physician_criteria(warehouse, judge_llm):
     (check,) = result.get_asset_check_evaluations()
     assert check.passed
     # one batched call per (answered response of a HealthBench query, judge): the failed
-    # response and the K-QA query cost nothing
-    assert len(server.requests) == 2 * 4 * len(JUDGES)
+    # response and the K-QA query cost nothing; an unusable reply (BROKEN by both judges,
+    # judge-b cut off on the three other mole answers) is re-asked once by the gateway
+    answered, unusable = 2 * 4 * len(JUDGES), 2 * len(JUDGES) + 3
+    assert len(server.requests) == answered + unusable
     prompts = [r["messages"][-1]["content"] for r in server.requests]
     assert not any(QUESTIONS["kqa-1"] in p for p in prompts)
 
@@ -167,9 +170,10 @@ def test_healthbench_scores_from_physician_criteria(warehouse, judge_llm):
     assert x["judge_models"] == ", ".join(JUDGES)
     assert x["judge_prompt_version"] == prompt_version("batched")
 
-    # rerun: every judgment comes from the call cache, the tables are replaced, not grown
+    # rerun: every usable judgment comes from the call cache; the unusable ones were not
+    # cached (a missing value is asked again, with its re-ask); tables replaced, not grown
     again = _materialize(warehouse, llm)
-    assert again.success and len(server.requests) == 2 * 4 * len(JUDGES)
+    assert again.success and len(server.requests) == answered + 3 * unusable
     assert warehouse.count("healthbench_verdicts") == verdicts.height
     assert (
         warehouse.read_table("healthbench_scores")
@@ -186,7 +190,10 @@ def test_per_item_mode_gives_the_same_scores(warehouse, judge_llm):
     batched = warehouse.read_table("healthbench_example_scores").sort("response_id")
     calls = len(server.requests)
     assert _materialize(warehouse, llm, mode="per_item").success
-    assert len(server.requests) - calls == 4 * (3 + 2) * len(JUDGES)  # one call per criterion
+    # one call per criterion; unusable replies (model-w's 5 criteria by both judges,
+    # judge-b's 2 mole criteria of the 3 other answers) are re-asked once
+    unusable = 5 * len(JUDGES) + 2 * 3
+    assert len(server.requests) - calls == 4 * (3 + 2) * len(JUDGES) + unusable
     per_item = warehouse.read_table("healthbench_example_scores").sort("response_id")
     assert per_item.equals(batched)
     assert set(warehouse.read_table("healthbench_verdicts")["mode"]) == {"per_item"}
