@@ -17,6 +17,7 @@ from quarkmed_dagster.llm.types import extract_payload
 from quarkmed_dagster.marts.views import create_marts
 from quarkmed_dagster.prompts import load_prompt
 from quarkmed_dagster.resources import WarehouseResource
+from tests.warehouse_rows import insert_rows
 
 JUDGES = ["openai/judge-a", "openai/judge-b", "openai/judge-c"]
 HISTORY_MARK = "I take warfarin every evening."
@@ -40,15 +41,6 @@ def _judge(request: dict, attempt: int) -> Reply:
     return Reply(text=json.dumps({"verdicts": verdicts}))
 
 
-def _insert(warehouse, table: str, rows: list[dict]) -> None:
-    frame = pl.DataFrame(rows, infer_schema_length=None)
-    with warehouse.writer() as con:
-        con.register("rows_in", frame.to_arrow())
-        cols = ", ".join(frame.columns)
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM rows_in")
-        con.unregister("rows_in")
-
-
 def _seed(warehouse) -> None:
     sessions = {
         "q-single": [{"role": "user", "content": "Can I take ibuprofen for a headache?"}],
@@ -58,7 +50,7 @@ def _seed(warehouse) -> None:
             {"role": "user", "content": "Can I take ibuprofen for a headache?"},
         ],
     }
-    _insert(warehouse, "queries", [
+    insert_rows(warehouse, "queries", [
         {"query_id": q, "batch_id": "b1", "session_id": q, "turns": json.dumps(turns),
          "n_turns": len(turns), "is_multi_turn": len(turns) > 1,
          "final_user_turn": turns[-1]["content"], "language": "en", "source": "test",
@@ -68,7 +60,7 @@ def _seed(warehouse) -> None:
     ])  # fmt: skip
     items = []
     for q in sessions:
-        _insert(warehouse, "rubric_sets", [
+        insert_rows(warehouse, "rubric_sets", [
             {"query_id": q, "rubric_set_version": f"rs-{q}", "config_hash": "h",
              "corpus_version": "c1", "status": "ok", "n_items": 3, "rounds": 1,
              "repaired": False, "is_current": True}
@@ -83,8 +75,8 @@ def _seed(warehouse) -> None:
             )  # fmt: skip
     # an older, no longer current rubric version must not be judged
     items.append({**items[0], "item_id": "old-item", "rubric_set_version": "rs-old"})
-    _insert(warehouse, "rubric_items", items)
-    _insert(warehouse, "candidate_responses", [
+    insert_rows(warehouse, "rubric_items", items)
+    insert_rows(warehouse, "candidate_responses", [
         {"response_id": f"{q}-{m}", "query_id": q, "candidate_model": m, "is_baseline": False,
          "response_text": None if m == "broken" else "Yes, with food.",
          "status": "failed" if m == "broken" else "ok"}

@@ -19,23 +19,15 @@ from quarkmed_dagster.releases import (
 from quarkmed_dagster.scoring.frames import rescore
 from quarkmed_dagster.scoring.hierarchical import DEFAULT_WEIGHTS
 from quarkmed_dagster.warehouse import Warehouse
+from tests.warehouse_rows import insert_rows
 
 QUERIES = ("q1", "q2")
 MODELS = ("model-a", "model-b")
 TIERS = ("Essential", "Essential", "Important", "Highlight", "Pitfall")
 
 
-def _rows(warehouse: Warehouse, table: str, rows: list[dict]) -> None:
-    frame = pl.DataFrame(rows, infer_schema_length=None)
-    with warehouse.writer() as con:
-        con.register("rows_in", frame.to_arrow())
-        cols = ", ".join(frame.columns)
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM rows_in")
-        con.unregister("rows_in")
-
-
 def _seed(warehouse: Warehouse) -> None:
-    _rows(warehouse, "queries", [
+    insert_rows(warehouse, "queries", [
         {"query_id": q, "batch_id": "b1", "session_id": q, "turns": json.dumps(
             [{"role": "user", "content": f"question {q}"}]), "n_turns": 1,
          "is_multi_turn": False, "final_user_turn": f"question {q}", "language": "en",
@@ -43,7 +35,7 @@ def _seed(warehouse: Warehouse) -> None:
          "difficulty": "easy", "ingested_at": datetime(2026, 1, 1)}
         for q in QUERIES
     ])  # fmt: skip
-    _rows(warehouse, "candidate_responses", [
+    insert_rows(warehouse, "candidate_responses", [
         {"response_id": f"{q}-{m}", "query_id": q, "candidate_model": m, "is_baseline": False,
          "response_text": f"answer of {m}", "status": "ok"}
         for q in QUERIES for m in MODELS
@@ -56,13 +48,13 @@ def _rubric_version(warehouse: Warehouse, corpus: str, levels: dict[str, float])
     with warehouse.writer() as con:
         con.execute("UPDATE rubric_sets SET is_current = FALSE")
         con.execute("UPDATE corpus_versions SET is_current = FALSE")
-    _rows(warehouse, "corpus_versions", [
+    insert_rows(warehouse, "corpus_versions", [
         {"corpus_version": corpus, "n_documents": 1, "n_passages": 1, "backend": "test",
          "is_current": True, "built_at": datetime(2026, 1, 1)}
     ])  # fmt: skip
     items, verdicts = [], []
     for q in QUERIES:
-        _rows(warehouse, "rubric_sets", [
+        insert_rows(warehouse, "rubric_sets", [
             {"query_id": q, "rubric_set_version": version, "config_hash": "cfg",
              "corpus_version": corpus, "status": "ok", "n_items": len(TIERS), "rounds": 1,
              "repaired": False, "is_current": True}
@@ -79,8 +71,8 @@ def _rubric_version(warehouse: Warehouse, corpus: str, levels: dict[str, float])
                 level = {"Pitfall": 0.0, "Highlight": 1.0}.get(tier, levels[m])
                 verdicts.append({"response_id": f"{q}-{m}", "item_id": item, "level": level,
                                  "n_votes": 1, "agreement": 1.0})  # fmt: skip
-    _rows(warehouse, "rubric_items", items)
-    _rows(warehouse, "item_verdicts", verdicts)
+    insert_rows(warehouse, "rubric_items", items)
+    insert_rows(warehouse, "item_verdicts", verdicts)
 
 
 @pytest.fixture()

@@ -5,16 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-import polars as pl
-
-
-def insert(warehouse, table: str, rows: list[dict]) -> None:
-    frame = pl.DataFrame(rows)
-    with warehouse.writer() as con:
-        con.register("rows_in", frame.to_arrow())
-        cols = ", ".join(frame.columns)
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM rows_in")
-        con.unregister("rows_in")
+from tests.warehouse_rows import insert_rows
 
 
 def seed(warehouse) -> None:
@@ -27,13 +18,13 @@ def seed(warehouse) -> None:
                         "language": "en", "source": "kqa", "category": "Clinical Care",
                         "category_classifier": "test", "difficulty": "easy",
                         "ingested_at": datetime(2026, 1, 1)})  # fmt: skip
-    insert(warehouse, "queries", queries)
+    insert_rows(warehouse, "queries", queries)
     for version in ("c1", "c2"):
-        insert(warehouse, "corpus_versions", [
+        insert_rows(warehouse, "corpus_versions", [
             {"corpus_version": version, "n_documents": 1, "n_passages": 2, "backend": "test",
              "is_current": version == "c1", "built_at": datetime(2026, 1, int(version[1]))}
         ])  # fmt: skip
-        insert(warehouse, "passages", [
+        insert_rows(warehouse, "passages", [
             {"passage_id": pid, "corpus_version": version, "doc_id": "d1", "ordinal": i,
              "text": text, "content_hash": pid, "n_tokens": 12}
             for i, (pid, text) in enumerate((
@@ -46,12 +37,12 @@ def seed(warehouse) -> None:
 
 
 def add_evidence(warehouse, query_id: str, version: str) -> None:
-    insert(warehouse, "query_evidence", [
+    insert_rows(warehouse, "query_evidence", [
         {"query_id": query_id, "corpus_version": version, "rank": rank, "passage_id": pid,
          "score": 1.0 / rank, "retriever": "bm25"}
         for rank, pid in enumerate(("p-1", "p-2"), start=1)
     ])  # fmt: skip
-    insert(warehouse, "evidence_fingerprints", [
+    insert_rows(warehouse, "evidence_fingerprints", [
         {"query_id": query_id, "corpus_version": version, "fingerprint": f"fp-{query_id}",
          "n_passages": 2}
     ])  # fmt: skip

@@ -24,9 +24,10 @@ from quarkmed_dagster.rubrics.config import ConsensusParams, RubricConfig
 from quarkmed_dagster.rubrics.prompting import prompt_versions
 from quarkmed_dagster.rubrics.stage import run_rubric_stage
 from tests.rubrics.scripted_models import handler
-from tests.rubrics.seed import insert, seed
+from tests.rubrics.seed import seed
 from tests.rubrics.test_calibration import MODELS, _deeper
 from tests.rubrics.test_scripted_pipeline import _gateway
+from tests.warehouse_rows import insert_rows
 
 NEW_PASSAGE = "Ibuprofen doses above 1200 mg a day need a doctor's advice (2026 revision)."
 CHANGED = ("q-good", "q-split")
@@ -50,19 +51,19 @@ def server():
 def _new_corpus_version(warehouse) -> None:
     """c2 becomes current; q-good and q-split retrieve a new passage (new fingerprints),
     q-bad (in review) keeps the same evidence."""
-    insert(warehouse, "passages", [
+    insert_rows(warehouse, "passages", [
         {"passage_id": "p-3", "corpus_version": "c2", "doc_id": "d2", "ordinal": 0,
          "text": NEW_PASSAGE, "content_hash": "p-3", "n_tokens": 14}
     ])  # fmt: skip
     for query_id in ("q-good", "q-split", "q-bad"):
         passages = ("p-1", "p-2", "p-3") if query_id in CHANGED else ("p-1", "p-2")
-        insert(warehouse, "query_evidence", [
+        insert_rows(warehouse, "query_evidence", [
             {"query_id": query_id, "corpus_version": "c2", "rank": rank, "passage_id": pid,
              "score": 1.0 / rank, "retriever": "bm25"}
             for rank, pid in enumerate(passages, start=1)
         ])  # fmt: skip
         fingerprint = f"fp2-{query_id}" if query_id in CHANGED else f"fp-{query_id}"
-        insert(warehouse, "evidence_fingerprints", [
+        insert_rows(warehouse, "evidence_fingerprints", [
             {"query_id": query_id, "corpus_version": "c2", "fingerprint": fingerprint,
              "n_passages": len(passages)}
         ])  # fmt: skip

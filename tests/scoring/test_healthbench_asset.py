@@ -16,6 +16,7 @@ from quarkmed_dagster.llm.resource import LLMGatewayResource
 from quarkmed_dagster.llm.testing_server import LocalLLMServer, Reply
 from quarkmed_dagster.llm.types import extract_payload
 from quarkmed_dagster.resources import WarehouseResource
+from tests.warehouse_rows import insert_rows
 
 JUDGES = ["openai/judge-a", "openai/judge-b"]
 QUESTIONS = {"hb-1": "I have a cold, what helps?", "hb-2": "Is my mole dangerous?",
@@ -41,17 +42,8 @@ def _judge(request: dict, attempt: int) -> Reply:
     return Reply(text=json.dumps({"verdicts": verdicts}))
 
 
-def _insert(warehouse, table: str, rows: list[dict]) -> None:
-    frame = pl.DataFrame(rows, infer_schema_length=None)
-    with warehouse.writer() as con:
-        con.register("rows_in", frame.to_arrow())
-        cols = ", ".join(frame.columns)
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM rows_in")
-        con.unregister("rows_in")
-
-
 def _seed(warehouse) -> None:
-    _insert(warehouse, "queries", [
+    insert_rows(warehouse, "queries", [
         {"query_id": q, "batch_id": "b1", "session_id": q,
          "turns": json.dumps([{"role": "user", "content": text}]), "n_turns": 1,
          "is_multi_turn": False, "final_user_turn": text, "language": "en",
@@ -72,7 +64,7 @@ def _seed(warehouse) -> None:
     ]  # fmt: skip
     rows.append({**rows[0], "reference_item_id": "k0", "query_id": "kqa-1", "source": "kqa",
                  "kind": "must_have"})  # fmt: skip
-    _insert(warehouse, "reference_rubrics", rows)
+    insert_rows(warehouse, "reference_rubrics", rows)
     answers = {  # model -> (status, text)
         "model-x": ("ok", "Rest and take antibiotics."),
         "model-y": ("imported", "Rest; be cautious with antibiotics."),
@@ -80,7 +72,7 @@ def _seed(warehouse) -> None:
         "model-z": ("failed", None),
         "baseline/reference-candidate": ("ok", "Rest, and be cautious with antibiotics."),
     }
-    _insert(warehouse, "candidate_responses", [
+    insert_rows(warehouse, "candidate_responses", [
         {"response_id": f"{q}-{m}", "query_id": q, "candidate_model": m,
          "is_baseline": m.startswith("baseline/"), "response_text": text, "status": status}
         for q in QUESTIONS for m, (status, text) in answers.items()

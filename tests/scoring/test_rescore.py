@@ -21,6 +21,7 @@ from quarkmed_dagster.scoring.frames import score_warehouse, store_scores
 from quarkmed_dagster.scoring.options import describe_config, parse_weights, scoring_config
 from quarkmed_dagster.settings import get_settings
 from quarkmed_dagster.warehouse import Warehouse
+from tests.warehouse_rows import insert_rows
 
 # One query, items E1 E2 I(tag a) H(tag b) P. Default weights 2:1:1:2, positive max 6.
 TIERS = {"e1": "Essential", "e2": "Essential", "i1": "Important", "h1": "Highlight",
@@ -38,47 +39,38 @@ SATURATED_B = 3 / 6  # I+H capped at 0.5 x E = 1
 LLM_CALLS = 3
 
 
-def _rows(warehouse: Warehouse, table: str, rows: list[dict]) -> None:
-    frame = pl.DataFrame(rows, infer_schema_length=None)
-    with warehouse.writer() as con:
-        con.register("rows_in", frame.to_arrow())
-        cols = ", ".join(frame.columns)
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM rows_in")
-        con.unregister("rows_in")
-
-
 def seed(warehouse: Warehouse) -> None:
     warehouse.ensure_schema()
-    _rows(warehouse, "queries", [
+    insert_rows(warehouse, "queries", [
         {"query_id": "q1", "batch_id": "b1", "session_id": "q1",
          "turns": json.dumps([{"role": "user", "content": "question"}]), "n_turns": 1,
          "is_multi_turn": False, "final_user_turn": "question", "language": "en",
          "source": "test", "category": "Clinical Care", "category_classifier": "rules",
          "difficulty": "easy", "ingested_at": datetime(2026, 1, 1)}
     ])  # fmt: skip
-    _rows(warehouse, "candidate_responses", [
+    insert_rows(warehouse, "candidate_responses", [
         {"response_id": f"q1-{m}", "query_id": "q1", "candidate_model": m, "is_baseline": False,
          "response_text": f"answer of {m}", "status": "ok"}
         for m in LEVELS
     ])  # fmt: skip
-    _rows(warehouse, "rubric_sets", [
+    insert_rows(warehouse, "rubric_sets", [
         {"query_id": "q1", "rubric_set_version": "rs1", "config_hash": "cfg",
          "corpus_version": "c1", "status": "ok", "n_items": len(TIERS), "rounds": 1,
          "repaired": False, "is_current": True}
     ])  # fmt: skip
-    _rows(warehouse, "rubric_items", [
+    insert_rows(warehouse, "rubric_items", [
         {"item_id": item, "query_id": "q1", "rubric_set_version": "rs1", "corpus_version": "c1",
          "tier": tier, "title": item, "description": "d", "tag": item[0], "weight": 1.0,
          "levels": "[]", "support_count": 2, "support_ratio": 1.0, "verification": "supported",
          "generated_by_baseline": False}
         for item, tier in TIERS.items()
     ])  # fmt: skip
-    _rows(warehouse, "item_verdicts", [
+    insert_rows(warehouse, "item_verdicts", [
         {"response_id": f"q1-{m}", "item_id": item, "level": level, "n_votes": 3,
          "agreement": 1.0}
         for m, levels in LEVELS.items() for item, level in levels.items()
     ])  # fmt: skip
-    _rows(warehouse, "llm_calls", [  # the judge calls that made the verdicts
+    insert_rows(warehouse, "llm_calls", [  # the judge calls that made the verdicts
         {"call_id": f"c{n}", "cache_key": f"k{n}", "run_label": "judge_panel", "role": "judges",
          "model": "openai/judge", "is_baseline": False, "prompt_version": "judge.v1",
          "status": "ok"}
