@@ -7,16 +7,15 @@ from datetime import datetime
 import dagster as dg
 import polars as pl
 import pytest
-import yaml
 
 from assets import judging as judging_assets
 from assets.scoring import query_scores, query_scores_valid
-from quarkmed_dagster.llm.resource import LLMGatewayResource
-from quarkmed_dagster.llm.testing_server import LocalLLMServer, Reply
+from quarkmed_dagster.llm.testing_server import Reply
 from quarkmed_dagster.llm.types import extract_payload
 from quarkmed_dagster.marts.views import create_marts
 from quarkmed_dagster.prompts import load_prompt
 from quarkmed_dagster.resources import WarehouseResource
+from tests.scripted_llm import scripted_llm
 from tests.warehouse_rows import insert_rows
 
 JUDGES = ["openai/judge-a", "openai/judge-b", "openai/judge-c"]
@@ -87,18 +86,8 @@ def _seed(warehouse) -> None:
 @pytest.fixture()
 def judge_llm(tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-secret")
-    with LocalLLMServer(_judge) as server:
-        config = tmp_path / "models.yaml"
-        config.write_text(yaml.safe_dump({"profiles": {"judges3": {
-            "defaults": {"api_base": server.url, "json_mode": "none", "max_attempts": 1},
-            "roles": {"judges": JUDGES},
-        }}}))  # fmt: skip
-        llm = LLMGatewayResource(
-            models_config=str(config),
-            profile="judges3",
-            cache_path=str(tmp_path / "c.sqlite"),
-            warehouse_path=str(tmp_path / "warehouse.duckdb"),  # the `warehouse` fixture's file
-        )
+    roles = {"judges": JUDGES}
+    with scripted_llm(tmp_path, _judge, roles, json_mode="none", max_attempts=1) as (server, llm):
         yield server, llm
 
 

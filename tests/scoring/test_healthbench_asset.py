@@ -8,14 +8,13 @@ from datetime import datetime
 import dagster as dg
 import polars as pl
 import pytest
-import yaml
 
 from assets.healthbench import healthbench_scores, healthbench_scores_valid
 from quarkmed_dagster.judging.run import prompt_version
-from quarkmed_dagster.llm.resource import LLMGatewayResource
-from quarkmed_dagster.llm.testing_server import LocalLLMServer, Reply
+from quarkmed_dagster.llm.testing_server import Reply
 from quarkmed_dagster.llm.types import extract_payload
 from quarkmed_dagster.resources import WarehouseResource
+from tests.scripted_llm import scripted_llm
 from tests.warehouse_rows import insert_rows
 
 JUDGES = ["openai/judge-a", "openai/judge-b"]
@@ -82,18 +81,8 @@ def _seed(warehouse) -> None:
 @pytest.fixture()
 def judge_llm(tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-secret")
-    with LocalLLMServer(_judge) as server:
-        config = tmp_path / "models.yaml"
-        config.write_text(yaml.safe_dump({"profiles": {"judges2": {
-            "defaults": {"api_base": server.url, "json_mode": "none", "max_attempts": 1},
-            "roles": {"judges": JUDGES},
-        }}}))  # fmt: skip
-        llm = LLMGatewayResource(
-            models_config=str(config),
-            profile="judges2",
-            cache_path=str(tmp_path / "c.sqlite"),
-            warehouse_path=str(tmp_path / "warehouse.duckdb"),
-        )
+    roles = {"judges": JUDGES}
+    with scripted_llm(tmp_path, _judge, roles, json_mode="none", max_attempts=1) as (server, llm):
         yield server, llm
 
 
