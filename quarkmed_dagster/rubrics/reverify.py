@@ -4,11 +4,14 @@ When a query's evidence fingerprint changed but its rubric configuration did not
 knowledge points its current rubric's items rest on are checked against the new evidence
 in one batched call per configured verifier (all points and the new top-k passages in one
 prompt), and the votes are combined exactly as at generation (``verification``). The
-rubric is kept (carried forward as 'reverified', with the new supporting passages) only
-when every point still holds: none contradicted, and supported, or not found where the
-stage's ``unsupported_policy`` is 'flag'. A failed or unusable call (missing, duplicate or
-left-out verdicts) is never a pass: such queries, and those whose points no longer hold,
-are regenerated the normal way.
+rubric is kept (carried forward as 'reverified', with the new supporting passages) when
+every point still holds: none contradicted, and supported, or not found where the stage's
+``unsupported_policy`` is 'flag'. When no point is contradicted but some lost their
+support, the items resting on them are dropped, as generation drops unsupported points; the
+rest is kept ('pruned') if it still meets every rubric constraint. A failed or unusable
+call (missing, duplicate or left-out verdicts) is never a pass: such queries, those with a
+contradicted point and those whose pruned rubric breaks a constraint are regenerated the
+normal way.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ from dataclasses import dataclass, field
 from quarkmed_dagster.baselines.payloads import BatchVerifierOutput, VerifierOutput
 from quarkmed_dagster.llm.types import CallResult, Gateway
 from quarkmed_dagster.rubrics.config import RubricConfig
-from quarkmed_dagster.rubrics.items import item_verification
-from quarkmed_dagster.rubrics.records import QueryInput
+from quarkmed_dagster.rubrics.items import item_verification, validate_items
+from quarkmed_dagster.rubrics.records import QueryInput, RubricItem
 from quarkmed_dagster.rubrics.requests import parse_output, reverify_request
 from quarkmed_dagster.rubrics.verification import combine_votes, keeps
 
@@ -32,20 +35,23 @@ class ReverifyTarget:
     from_version: str
     items: dict[str, tuple[str, ...]]  # item_id (under from_version) -> cited cluster ids
     points: dict[str, str]  # cluster_id -> text
+    stored: dict[str, RubricItem] = field(default_factory=dict)  # item_id -> the item
 
 
 @dataclass(frozen=True)
 class ReverifyDecision:
     query_id: str
     from_version: str
-    # still_supported (kept) | verifier_failed | contradicted | unsupported | no_points
+    # kept: still_supported | pruned; regenerated: verifier_failed | contradicted |
+    # unsupported (pruning would break a constraint) | no_points
     reason: str
     # kept rubrics: item_id -> (verification, supporting passage ids in the new evidence)
     items: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    dropped: tuple[str, ...] = ()  # pruned: items whose points lost their support
 
     @property
     def kept(self) -> bool:
-        return self.reason == "still_supported"
+        return self.reason in ("still_supported", "pruned")
 
 
 def batch_verdicts(result: CallResult, point_ids: list[str]) -> dict[str, VerifierOutput] | None:
@@ -86,14 +92,27 @@ def decide(
     }
     if any(check.status == "contradicted" for check in checks.values()):
         return ReverifyDecision(query_id, source, "contradicted")
-    if not all(keeps(check, config.params.unsupported_policy) for check in checks.values()):
+    lost = {c for c, check in checks.items() if not keeps(check, config.params.unsupported_policy)}
+    dropped = tuple(i for i, clusters in target.items.items() if lost & set(clusters))
+    if dropped and not _prunable(target, dropped, config):
         return ReverifyDecision(query_id, source, "unsupported")
     items = {}
     for item_id, clusters in target.items.items():
+        if item_id in dropped:
+            continue
         passages = sorted({pid for c in clusters for pid in checks[c].passage_ids})
         statuses = {checks[c].status for c in clusters}
         items[item_id] = (item_verification(statuses), tuple(passages))
-    return ReverifyDecision(query_id, source, "still_supported", items)
+    reason = "pruned" if dropped else "still_supported"
+    return ReverifyDecision(query_id, source, reason, items, dropped)
+
+
+def _prunable(target: ReverifyTarget, dropped: tuple[str, ...], config: RubricConfig) -> bool:
+    """Whether the items left after dropping ``dropped`` still meet every constraint."""
+    if set(target.stored) != set(target.items):
+        return False  # the stored items are not all known: never prune blind
+    left = [item for item_id, item in target.stored.items() if item_id not in dropped]
+    return not validate_items(left, target.query.is_multi_turn, config.params)
 
 
 def reverify_rubrics(

@@ -66,6 +66,7 @@ class StageReport:
     failed: int = 0  # failed calls or budget: not reviewed, retried by the next run
     refresh_policy: str = "regenerate"
     reverified: int = 0  # evidence changed, rubric re-checked and kept
+    pruned_items: int = 0  # items of kept rubrics dropped: their points lost support
     # evidence changed, re-check did not keep the rubric: reason -> queries regenerated
     reverify_regenerated: dict[str, int] = field(default_factory=dict)
 
@@ -135,11 +136,15 @@ def reverify_changed(
         frames = carried_frames(warehouse, moves, "reverified", "reverify", item_checks_frame(kept))
         write_frames(warehouse, frames)
     report.reverified = len(kept)
+    report.pruned_items = sum(len(d.dropped) for d in kept)
     for decision in decisions:
         if not decision.kept:
             reasons = report.reverify_regenerated
             reasons[decision.reason] = reasons.get(decision.reason, 0) + 1
-    log(f"reverify: {len(kept)} kept, regenerated {report.reverify_regenerated}")
+    log(
+        f"reverify: {len(kept)} kept ({report.pruned_items} unsupported items dropped), "
+        f"regenerated {report.reverify_regenerated}"
+    )
     return [by_id[d.query_id] for d in decisions if not d.kept]
 
 

@@ -13,7 +13,7 @@ import polars as pl
 
 from quarkmed_dagster.rubrics.frames import TABLES
 from quarkmed_dagster.rubrics.items import item_id
-from quarkmed_dagster.rubrics.records import QueryInput
+from quarkmed_dagster.rubrics.records import QueryInput, RubricItem
 from quarkmed_dagster.rubrics.reverify import ReverifyDecision, ReverifyTarget
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
@@ -123,7 +123,10 @@ def carried_frames(
             "coalesce(c.checked_verification, i.verification) AS verification, "
             "m.rubric_set_version, m.corpus_version FROM rubric_items i JOIN moves m "
             "ON i.query_id = m.query_id AND i.rubric_set_version = m.from_version "
-            "LEFT JOIN item_checks c ON c.query_id = i.query_id AND c.item_id = i.item_id"
+            "LEFT JOIN item_checks c ON c.query_id = i.query_id AND c.item_id = i.item_id "
+            # a re-checked rubric keeps only its re-checked items (the pruned ones leave)
+            "WHERE c.item_id IS NOT NULL "
+            "OR i.query_id NOT IN (SELECT query_id FROM item_checks)"
         ).pl()
         sets = con.execute(
             "SELECT s.* EXCLUDE (rubric_set_version, corpus_version, evidence_fingerprint, "
@@ -166,9 +169,11 @@ def reverify_targets(
         items = con.execute(load_sql("select_reverify_items")).pl()
         points = con.execute(load_sql("select_reverify_points")).pl()
     cited: dict[str, dict[str, tuple[str, ...]]] = {}
+    records: dict[str, dict[str, RubricItem]] = {}
     for row in items.iter_rows(named=True):
         clusters = tuple(json.loads(row["cluster_ids"] or "[]"))
         cited.setdefault(row["query_id"], {})[row["item_id"]] = clusters
+        records.setdefault(row["query_id"], {})[row["item_id"]] = _stored_item(row, clusters)
     texts: dict[str, dict[str, str]] = {}
     for row in points.iter_rows(named=True):
         texts.setdefault(row["query_id"], {})[row["cluster_id"]] = row["text"]
@@ -178,8 +183,27 @@ def reverify_targets(
         wanted = {c for clusters in items_of.values() for c in clusters}
         known = texts.get(query.query_id, {})
         points_of = {c: known[c] for c in sorted(wanted) if c in known}
-        targets.append(ReverifyTarget(query, version, items_of, points_of))
+        stored = records.get(query.query_id, {})
+        targets.append(ReverifyTarget(query, version, items_of, points_of, stored))
     return targets
+
+
+def _stored_item(row: dict, clusters: tuple[str, ...]) -> RubricItem:
+    return RubricItem(
+        item_id=row["item_id"],
+        query_id=row["query_id"],
+        tier=row["tier"],
+        title=row["title"],
+        description=row["description"] or "",
+        tag=row["tag"],
+        weight=row["weight"],
+        levels=json.loads(row["levels"]),
+        cluster_ids=clusters,
+        support_count=row["support_count"],
+        support_ratio=row["support_ratio"],
+        evidence_passage_ids=tuple(json.loads(row["evidence_passage_ids"] or "[]")),
+        verification=row["verification"],
+    )
 
 
 def item_checks_frame(decisions: list[ReverifyDecision]) -> pl.DataFrame:

@@ -263,3 +263,50 @@ def test_baseline_verifier_answers_the_batched_prompt_like_single_points(warehou
     }
     assert got == {pid: (v["verdict"], v["passage_ids"]) for pid, v in single.items()}
     assert [got[p][0] for p in "abcd"] == ["supported", "contradicted", "supported", "not_found"]
+
+
+def _losing_support(point_text: str):
+    """A batched verifier that finds no support for one point of q-good in the new evidence."""
+
+    def script(request, attempt):
+        data = extract_payload(request["messages"][-1]["content"])
+        reply = handler(request, attempt)
+        if _is_batch(request, data) and data["query"].startswith("good"):
+            verdicts = json.loads(reply.text)["verdicts"]
+            texts = {p["point_id"]: p["text"] for p in data["points"]}
+            for verdict in verdicts:
+                if texts[verdict["point_id"]].startswith(point_text):
+                    verdict.update(verdict="not_found", passage_ids=[])
+            return Reply(text=json.dumps({"verdicts": verdicts}))
+        return reply
+
+    return script
+
+
+def test_item_whose_point_lost_support_is_dropped_when_the_rest_holds(
+    server, monkeypatch, warehouse, tmp_path
+):
+    run, before = _build(server, monkeypatch, warehouse, tmp_path, "reverify")
+    report = run(_losing_support("Ibuprofen blocks cyclooxygenase"))
+    # q-good keeps 5 of its 6 items (2 Essential, 1 Important, 1 Highlight, 1 Pitfall):
+    # still a valid rubric, so no regeneration, one batched call per affected query
+    assert (report.reverified, report.generated, report.pruned_items) == (2, 0, 1)
+    assert len(server.requests) == len(_requests(server, "batch")) == len(CHANGED)
+    now, old = _current(warehouse, "q-good"), before["q-good"]
+    assert now["status"] == "reverified" and now["carried_from"] == old["rubric_set_version"]
+    new_items = _items(warehouse, "q-good", now["rubric_set_version"])
+    old_items = _items(warehouse, "q-good", old["rubric_set_version"])
+    dropped = {i["title"] for i in old_items} - {i["title"] for i in new_items}
+    assert len(new_items) == len(old_items) - 1 and len(dropped) == 1
+    assert next(iter(dropped)).startswith("Important: Ibuprofen blocks")
+    assert _content_keys(new_items) < _content_keys(old_items)  # the rest: cached verdicts
+
+
+def test_pruning_that_breaks_a_constraint_regenerates(server, monkeypatch, warehouse, tmp_path):
+    run, _ = _build(server, monkeypatch, warehouse, tmp_path, "reverify")
+    # the emergency point carries an Essential and the Pitfall: 4 items and 1 Essential left
+    report = run(_losing_support("Seek emergency care"))
+    assert report.reverified == 1 and report.reverify_regenerated == {"unsupported": 1}
+    assert report.generated == 1 and report.pruned_items == 0
+    good = _current(warehouse, "q-good")
+    assert good["status"] == "ok" and good["carried_from"] is None
