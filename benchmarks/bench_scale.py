@@ -68,6 +68,7 @@ from quarkmed_dagster.judging.stage import items_by_query, response_payloads
 from quarkmed_dagster.llm.resource import LLMGatewayResource
 from quarkmed_dagster.llm.testing_server import free_port, wait_until_listening
 from quarkmed_dagster.marts.views import create_marts
+from quarkmed_dagster.orchestration import console_run_config
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.retrieval.resource import RetrievalResource
 from quarkmed_dagster.scoring.frames import (
@@ -123,7 +124,7 @@ def write_profile(path: Path, port: int, concurrency: int) -> None:
 
 
 def materialize(assets: list, resources: dict) -> None:
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    quiet = console_run_config("WARNING")
     result = dg.materialize(assets, resources=resources, run_config=quiet)
     failed = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
     if failed:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import polars as pl
 
 from quarkmed_dagster.scoring.bootstrap import bootstrap_intervals
-from quarkmed_dagster.scoring.frames import with_overall_category
+from quarkmed_dagster.scoring.frames import group_summary, with_overall_category
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 DIMENSIONS = ("medical_accuracy", "key_point_coverage", "risk_interception")
@@ -33,18 +33,12 @@ def dimension_frame(scores: pl.DataFrame, seed: int = 0) -> pl.DataFrame:
     for keys, grp in with_overall_category(scores).group_by(GROUPS):
         matrix = grp.select(DIMENSIONS).cast(pl.Float64).fill_null(float("nan")).to_numpy()
         intervals = bootstrap_intervals(matrix, seed=seed)
-        for dimension, (mean, lo, hi) in zip(DIMENSIONS, intervals, strict=True):
+        for dimension, interval in zip(DIMENSIONS, intervals, strict=True):
             rows.append(
                 {
                     **dict(zip(GROUPS, keys, strict=True)),
                     "dimension": dimension,
-                    "n_queries": grp["query_id"].n_unique(),
-                    "n_scored": grp[dimension].count(),
-                    "score": mean,
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "coverage": float(grp["coverage"].mean()),
-                    **{c: grp[c][0] for c in VERSION_COLUMNS},
+                    **group_summary(grp, dimension, interval, VERSION_COLUMNS),
                 }
             )
     out = pl.DataFrame(rows, infer_schema_length=None)

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import polars as pl
 
-from quarkmed_dagster.scoring.bootstrap import bootstrap_ci
+from quarkmed_dagster.scoring.bootstrap import Interval, bootstrap_ci
 from quarkmed_dagster.scoring.hierarchical import RATIO_EPSILON, ScoringConfig
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
@@ -138,25 +138,33 @@ def interval_frame(
     carry: tuple[str, ...] = ("rubric_set_version", "corpus_version"),
     seed: int = 0,
 ) -> pl.DataFrame:
-    """Per group of ``by``: mean of ``value`` with its seeded bootstrap 95% interval,
-    ``n_queries`` (distinct queries), ``n_scored`` (non-NULL values), mean ``coverage`` and
-    the first value of each ``carry`` column. The leaderboard and its per-dimension mart."""
-    rows = []
-    for keys, grp in frame.group_by(by):
-        mean, lo, hi = bootstrap_ci(grp[value].to_list(), seed=seed)
-        rows.append(
-            {
-                **dict(zip(by, keys, strict=True)),
-                "n_queries": grp["query_id"].n_unique(),
-                "n_scored": grp[value].count(),
-                "score": mean,
-                "ci_low": lo,
-                "ci_high": hi,
-                "coverage": float(grp["coverage"].mean()),
-                **{c: grp[c][0] for c in carry},
-            }
-        )
+    """Per group of ``by``: ``group_summary`` of ``value`` (the leaderboard)."""
+    rows = [
+        {
+            **dict(zip(by, keys, strict=True)),
+            **group_summary(grp, value, bootstrap_ci(grp[value].to_list(), seed=seed), carry),
+        }
+        for keys, grp in frame.group_by(by)
+    ]
     return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def group_summary(
+    grp: pl.DataFrame, value: str, interval: Interval, carry: tuple[str, ...]
+) -> dict[str, object]:
+    """One interval row of a group of responses: the mean of ``value`` with its bootstrap
+    95% interval, ``n_queries`` (distinct queries), ``n_scored`` (non-NULL values), mean
+    ``coverage`` and the first value of each ``carry`` column."""
+    mean, lo, hi = interval
+    return {
+        "n_queries": grp["query_id"].n_unique(),
+        "n_scored": grp[value].count(),
+        "score": mean,
+        "ci_low": lo,
+        "ci_high": hi,
+        "coverage": float(grp["coverage"].mean()),
+        **{c: grp[c][0] for c in carry},
+    }
 
 
 def with_overall_category(frame: pl.DataFrame, queries: pl.DataFrame | None = None) -> pl.DataFrame:
