@@ -1,6 +1,7 @@
 """Stage 2: the versioned knowledge corpus and per-query evidence."""
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from quarkmed_dagster.checks import suite_check_result
 from quarkmed_dagster.metadata import frame_to_markdown, table_metadata
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.retrieval import build_corpus_from_folders, retrieve_evidence
+from quarkmed_dagster.retrieval.leakage import excluded_passages, leaked_evidence, reference_links
 from quarkmed_dagster.retrieval.resource import RetrievalResource
 from quarkmed_dagster.settings import get_settings
 from quarkmed_dagster.warehouse import Warehouse, load_sql
@@ -99,12 +101,15 @@ def knowledge_corpus(
     group_name="knowledge",
     kinds={"duckdb", "python"},
     owners=OWNERS,
-    code_version="query_evidence-v2",
+    code_version="query_evidence-v3",
     description=(
         "Top-k passages per query from the current corpus version (final user turn plus the "
         "salient terms of earlier user turns for sessions; optional lay-to-clinical term "
         "expansion) and one evidence fingerprint "
-        "per query: later stages redo a query only when its fingerprint changes."
+        "per query: later stages redo a query only when its fingerprint changes. Leak-free: "
+        "a query never gets a passage of its own reference documents (declared "
+        "`reference_of`, or text that is mostly its reference answer), listed in "
+        "`evidence_exclusions`."
     ),
 )
 def query_evidence(
@@ -123,6 +128,7 @@ def query_evidence(
         )
     queries = store.read(load_sql("select_evidence_queries"))
     hashes = dict(zip(passages["passage_id"], passages["content_hash"], strict=True))
+    exclusions = own_reference_exclusions(store, version, queries["query_id"].to_list())
     evidence, fingerprints = retrieve_evidence(
         queries,
         retriever,
@@ -131,6 +137,7 @@ def query_evidence(
         k=retrieval.top_k,
         mode=retrieval.mode,
         expand=retrieval.expand_terms,
+        excluded=exclusions.excluded,
     )
     previous = store.read(
         "SELECT corpus_version FROM corpus_versions WHERE NOT is_current "
@@ -138,6 +145,7 @@ def query_evidence(
     )
     store.replace_rows("query_evidence", evidence, ["corpus_version"], [version])
     store.replace_rows("evidence_fingerprints", fingerprints, ["corpus_version"], [version])
+    store.replace_rows("evidence_exclusions", exclusions.table, ["corpus_version"], [version])
     changes = store.read(
         load_sql("select_fingerprint_changes"),
         [previous.item(0, 0) if previous.height else "", version],
@@ -162,10 +170,59 @@ def query_evidence(
                 "retriever": f"{retriever.name}:{retrieval.mode}",
                 "k": retrieval.top_k,
                 "term_expansion": retrieval.expand_terms,
+                "own_reference_documents_excluded": exclusions.table.height,
+                "queries_with_excluded_references": exclusions.table["query_id"].n_unique(),
                 **{k: int(v) for k, v in changes.items()},
                 "preview": dg.MetadataValue.md(frame_to_markdown(preview)),
             },
         ),
+    )
+
+
+@dataclass(frozen=True)
+class _Exclusions:
+    """Per query, the passages of its own reference documents, and the table listing them."""
+
+    table: pl.DataFrame
+    excluded: dict[str, set[str]]
+
+
+def own_reference_exclusions(store: Warehouse, version: str, query_ids: list[str]) -> _Exclusions:
+    documents = store.read(load_sql("select_leakage_documents"), [version])
+    references = store.read(load_sql("select_reference_answer_texts"))
+    links = reference_links(documents, references, query_ids)
+    passages = store.read(
+        "SELECT passage_id, doc_id FROM passages WHERE corpus_version = ?", [version]
+    )
+    counts = passages.group_by("doc_id").agg(pl.len().cast(pl.Int32).alias("n_passages"))
+    table = links.join(counts, on="doc_id", how="left").with_columns(
+        pl.lit(version).alias("corpus_version"), pl.col("n_passages").fill_null(0)
+    )
+    return _Exclusions(table, excluded_passages(links, passages))
+
+
+@dg.asset_check(
+    asset=query_evidence,
+    blocking=True,
+    description=(
+        "Leak-free evidence, checked from the outcome: no query's evidence passage is mostly "
+        "a piece of that query's own reference answer (word-shingle containment, "
+        "`retrieval.leakage`), whatever the document links say."
+    ),
+)
+def query_evidence_leak_free(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    store = warehouse.get()
+    evidence = store.read(load_sql("select_current_evidence_texts"))
+    leaked = leaked_evidence(evidence, store.read(load_sql("select_reference_answer_texts")))
+    preview = leaked.select("query_id", "passage_id", "containment").head(10)
+    return dg.AssetCheckResult(
+        passed=leaked.is_empty(),
+        metadata={
+            "evidence_rows": evidence.height,
+            "leaked_rows": leaked.height,
+            "leaked_queries": leaked["query_id"].n_unique(),
+            "preview": dg.MetadataValue.md(frame_to_markdown(preview)),
+        },
     )
 
 

@@ -19,7 +19,7 @@ from quarkmed_dagster.metadata import frame_to_markdown, table_metadata
 from quarkmed_dagster.rubrics.config import ConsensusParams
 from quarkmed_dagster.rubrics.constraints_check import constraint_report
 from quarkmed_dagster.rubrics.coverage_stage import run_coverage
-from quarkmed_dagster.rubrics.deeper import backend_search, make_deeper
+from quarkmed_dagster.rubrics.deeper import backend_search, excluded_by_query, make_deeper
 from quarkmed_dagster.rubrics.prompting import ALL_PROMPTS, prompt_versions
 from quarkmed_dagster.rubrics.stage import models_from_roles, run_rubric_stage
 from quarkmed_dagster.settings import get_settings
@@ -191,10 +191,9 @@ def _deeper_retriever(context: dg.AssetExecutionContext, warehouse: Warehouse):
     if not current.height:
         return None
     retrieval = context.resources.retrieval
-    search = backend_search(
-        retrieval.retriever(), warehouse, current["corpus_version"][0], retrieval.mode
-    )
-    return make_deeper(search)
+    version = current["corpus_version"][0]
+    search = backend_search(retrieval.retriever(), warehouse, version, retrieval.mode)
+    return make_deeper(search, excluded_by_query(warehouse, version))
 
 
 @dg.asset_check(

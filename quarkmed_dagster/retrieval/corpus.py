@@ -19,7 +19,10 @@ class CorpusBuild:
     passages: list[Passage]
 
     def documents_frame(self) -> pl.DataFrame:
-        rows = [asdict(d) | {"corpus_version": self.version} for d in self.documents]
+        rows = [
+            asdict(d) | {"reference_of": list(d.reference_of), "corpus_version": self.version}
+            for d in self.documents
+        ]
         return pl.DataFrame(rows, schema=_DOCUMENT_SCHEMA)
 
     def passages_frame(self) -> pl.DataFrame:
@@ -34,6 +37,7 @@ _DOCUMENT_SCHEMA = {
     "source": pl.String,
     "license": pl.String,
     "text": pl.String,
+    "reference_of": pl.List(pl.String),
     "corpus_version": pl.String,
 }
 _PASSAGE_SCHEMA = {

@@ -25,10 +25,17 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
-def make_document(title: str, text: str, url: str | None, source: str, license: str) -> Document:
+def make_document(
+    title: str,
+    text: str,
+    url: str | None,
+    source: str,
+    license: str,
+    reference_of: tuple[str, ...] = (),
+) -> Document:
     text = text.strip()
     doc_id = stable_hash({"source": source, "url": url, "title": title, "text": text})
-    return Document(doc_id, title.strip(), url, source, license, text)
+    return Document(doc_id, title.strip(), url, source, license, text, reference_of)
 
 
 def medquad_documents(records: Iterator[dict[str, Any]]) -> Iterator[Document]:
@@ -82,15 +89,18 @@ def pubmedqa_documents(path: Path) -> Iterator[Document]:
 
 
 def generic_documents(records: Iterator[dict[str, Any]], source: str) -> Iterator[Document]:
-    """User documents: JSONL with ``text`` (required), ``title``, ``url``, ``license``."""
+    """User documents: JSONL with ``text`` (required), ``title``, ``url``, ``license`` and
+    ``reference_of`` (query ids whose reference answer this document is)."""
     for record in records:
         if record.get("text"):
+            declared = record.get("reference_of") or []
             yield make_document(
                 record.get("title") or "",
                 record["text"],
                 record.get("url"),
                 record.get("source") or source,
                 record.get("license") or "user-provided",
+                tuple(declared if isinstance(declared, list) else [declared]),
             )
 
 

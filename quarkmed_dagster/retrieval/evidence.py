@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
@@ -10,6 +11,7 @@ import polars as pl
 from quarkmed_dagster.retrieval.backend import Retriever
 from quarkmed_dagster.retrieval.formulation import search_text
 from quarkmed_dagster.retrieval.fusion import evidence_fingerprint
+from quarkmed_dagster.retrieval.leakage import drop_excluded
 
 EVIDENCE_SCHEMA = {
     "query_id": pl.String,
@@ -53,14 +55,22 @@ def retrieve_evidence(
     k: int,
     mode: str = "bm25",
     expand: bool = False,
+    excluded: Mapping[str, set[str]] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Evidence rows (query_id, rank, passage_id, score) and one fingerprint per query."""
+    """Evidence rows (query_id, rank, passage_id, score) and one fingerprint per query.
+
+    ``excluded`` maps a query id to the passages it must never get (its own reference
+    documents, ``retrieval.leakage``): the search fetches that many more hits, so each
+    query still gets the exact top-k of the passages it may cite."""
+    excluded = excluded or {}
     rows = list(queries.iter_rows(named=True))
     texts = [query_search_text(row, expand=expand) for row in rows]
-    results = retriever.search(texts, k, corpus_version, mode=mode)
+    extra = max((len(excluded.get(row["query_id"], ())) for row in rows), default=0)
+    results = retriever.search(texts, k + extra, corpus_version, mode=mode)
     evidence: list[dict[str, Any]] = []
     fingerprints: list[dict[str, Any]] = []
-    for row, hits in zip(rows, results, strict=True):
+    for row, found in zip(rows, results, strict=True):
+        hits = drop_excluded(found, excluded.get(row["query_id"], set()), k)
         for rank, hit in enumerate(hits, start=1):
             evidence.append(
                 {

@@ -13,6 +13,9 @@ class Document:
     source: str
     license: str
     text: str
+    # Query ids this document is the reference answer / rubric source of (declared by the
+    # corpus record): never evidence for those queries (``retrieval.leakage``).
+    reference_of: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,14 @@ The retrieval backend is passed in as a plain ``search(text, k) -> [(passage_id,
 callable, so this module knows nothing about Elasticsearch or the embedded index. The
 reformulation adds the user's earlier turns (a multi-turn question often names its subject
 only there); results of both phrasings are merged by reciprocal rank, the original
-evidence first so nothing already cited disappears.
+evidence first so nothing already cited disappears. Passages of the query's own reference
+documents (``excluded``, as in ``retrieval.leakage``) are never added: the search asks for
+that many more hits and drops them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from quarkmed_dagster.rubrics.records import Passage, QueryInput
@@ -24,17 +26,23 @@ def reformulate(query: QueryInput) -> str:
     return " ".join([*earlier[-2:], query.text]).strip()
 
 
-def make_deeper(search: Search) -> Callable[[QueryInput, int], list[Passage] | None]:
+def make_deeper(
+    search: Search, excluded: Mapping[str, set[str]] | None = None
+) -> Callable[[QueryInput, int], list[Passage] | None]:
+    excluded = excluded or {}
+
     def deeper(query: QueryInput, k: int) -> list[Passage] | None:
         scores: dict[str, float] = {}
         texts: dict[str, str] = {}
+        banned = excluded.get(query.query_id, set())
         phrasings = list(dict.fromkeys([query.text, reformulate(query)]))
         for phrasing in phrasings:
             try:
-                hits = search(phrasing, k)
+                hits = search(phrasing, k + len(banned))
             except Exception:  # a failed deeper search leaves the round as it was
                 return None
-            for rank, (passage_id, text) in enumerate(hits, start=1):
+            allowed = [(pid, text) for pid, text in hits if pid not in banned]
+            for rank, (passage_id, text) in enumerate(allowed, start=1):
                 scores[passage_id] = scores.get(passage_id, 0.0) + 1.0 / (RRF_K + rank)
                 texts[passage_id] = text
         known = [p.passage_id for p in query.evidence]
@@ -58,3 +66,13 @@ def backend_search(retriever: Any, warehouse: Warehouse, corpus_version: str, mo
         return [(pid, texts[pid]) for pid in ids if pid in texts]
 
     return search
+
+
+def excluded_by_query(warehouse: Warehouse, corpus_version: str) -> dict[str, set[str]]:
+    """Per query, the passages of its own reference documents (table ``evidence_exclusions``
+    written by the evidence stage)."""
+    frame = warehouse.read(load_sql("select_excluded_passages"), [corpus_version])
+    out: dict[str, set[str]] = {}
+    for query_id, passage_id in frame.iter_rows():
+        out.setdefault(query_id, set()).add(passage_id)
+    return out

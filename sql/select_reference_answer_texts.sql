@@ -1,0 +1,2 @@
+SELECT query_id, answer_text
+FROM reference_answers
