@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from quarkmed_dagster.audit.metrics import PANEL, concordance_table
-from quarkmed_dagster.baselines.payloads import output_schema
+from quarkmed_dagster.llm.payloads import JudgeOutput
 from quarkmed_dagster.llm.types import CallRequest, CallResult
 from quarkmed_dagster.prompts import load_prompt
 
@@ -75,7 +75,7 @@ def judge_requests(frame: pl.DataFrame, judge_model: str) -> list[CallRequest]:
                 model=judge_model,
                 messages=prompt.messages(payload),
                 prompt_version=prompt.version,
-                json_schema=output_schema("semantic-judge"),
+                json_schema=JudgeOutput.model_json_schema(),
             )
         )
     return requests

@@ -6,14 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from quarkmed_dagster.baselines.payloads import (
+from quarkmed_dagster.baselines.text import polarity_conflict, split_sentences
+from quarkmed_dagster.embeddings import cosine_matrix, get_embedder
+from quarkmed_dagster.llm.payloads import (
     AnswerPayload,
     BatchVerifierPayload,
     Passage,
     VerifierPayload,
 )
-from quarkmed_dagster.baselines.text import polarity_conflict, split_sentences
-from quarkmed_dagster.embeddings import cosine_matrix, get_embedder
 
 ANSWER_SENTENCES = 4
 # Rubric generation sends its prompt persona in the payload ("persona", an extra key): a

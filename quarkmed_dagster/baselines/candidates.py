@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from quarkmed_dagster.baselines.payloads import CandidatePayload
 from quarkmed_dagster.baselines.text import split_sentences
+from quarkmed_dagster.llm.payloads import CandidatePayload
 
 GENERIC_ANSWER = (
     "Thank you for your question. Everyone's situation is different, so it is hard to say "

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from quarkmed_dagster.baselines.payloads import ClassifierOutput, ClassifierPayload
 from quarkmed_dagster.ingest.classify import QueryText, RuleClassifier
+from quarkmed_dagster.llm.payloads import ClassifierOutput, ClassifierPayload
 
 _RULES = RuleClassifier()
 

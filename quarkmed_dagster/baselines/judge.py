@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from quarkmed_dagster.baselines.payloads import JudgeItem, JudgePayload
 from quarkmed_dagster.baselines.text import UNSAFE_ADVICE, polarity_conflict, split_sentences
 from quarkmed_dagster.embeddings import cosine_matrix, get_embedder
+from quarkmed_dagster.llm.payloads import JudgeItem, JudgePayload
 
 FULL, PARTIAL, CONTRADICT = 0.72, 0.55, 0.7
 _BOILERPLATE = re.compile(

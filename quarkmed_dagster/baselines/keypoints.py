@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from quarkmed_dagster.baselines.payloads import KeypointsPayload
 from quarkmed_dagster.baselines.text import REASONING_CUES, atomic_statements, has_safety_cue
 from quarkmed_dagster.embeddings import cosine_matrix, get_embedder
+from quarkmed_dagster.llm.payloads import KeypointsPayload
 
 MERGE = 0.8
 ON_TOPIC = 0.35

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from quarkmed_dagster.baselines.payloads import RubricPayload, RubricPoint
 from quarkmed_dagster.baselines.text import EMPATHY_CUES, has_safety_cue, short_title
+from quarkmed_dagster.llm.payloads import RubricPayload, RubricPoint
 
 TIER_WEIGHTS = {"Essential": 2.0, "Important": 1.0, "Highlight": 1.0, "Pitfall": 2.0}
 POSITIVE_LEVELS = ("not_met", "partially_met", "fully_met")

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError
 
-from quarkmed_dagster.baselines.payloads import ClassifierOutput, ClassifierPayload, Turn
 from quarkmed_dagster.ingest.classify import (
     Classification,
     QueryClassifier,
@@ -22,6 +21,7 @@ from quarkmed_dagster.ingest.classify import (
     RuleClassifier,
 )
 from quarkmed_dagster.llm.config import RoleModel
+from quarkmed_dagster.llm.payloads import ClassifierOutput, ClassifierPayload, Turn
 from quarkmed_dagster.llm.types import CallRequest, CallResult, Gateway
 from quarkmed_dagster.prompts import load_prompt
 

@@ -26,10 +26,6 @@ def _methods() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
     return registry.METHODS
 
 
-def baseline_names() -> list[str]:
-    return sorted(_methods())
-
-
 def answer(model: str, messages: list[dict[str, Any]]) -> str:
     """Run baseline ``model`` (with or without the ``baseline/`` prefix) on a message list."""
     from quarkmed_dagster.llm.types import extract_payload

@@ -9,7 +9,6 @@ from typing import Any
 import jsonschema
 
 from quarkmed_dagster.llm.config import Deployment, is_baseline
-from quarkmed_dagster.llm.types import stable_hash
 
 REASK = (
     "Your previous reply could not be used: {problem}. Reply again with only one JSON value "
@@ -94,7 +93,3 @@ def reask_messages(
         {"role": "assistant", "content": bad_text or ""},
         {"role": "user", "content": REASK.format(problem=problem)},
     )
-
-
-def schema_id(schema: dict[str, Any] | None) -> str | None:
-    return None if schema is None else stable_hash(schema, 12)

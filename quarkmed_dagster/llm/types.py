@@ -47,9 +47,14 @@ _BASELINE_SOURCES = Path(__file__).resolve().parent.parent / "baselines"
 
 @cache
 def baseline_revision() -> str:
-    """Hash of the offline baselines' source (and the embedding code they use): an edited
-    baseline is a new model, so its cached answers must not be served for it."""
-    files = [*sorted(_BASELINE_SOURCES.glob("*.py")), _BASELINE_SOURCES.parent / "embeddings.py"]
+    """Hash of the offline baselines' source (and the embedding code and call schemas they
+    use): an edited baseline is a new model, so its cached answers must not be served for it."""
+    package = _BASELINE_SOURCES.parent
+    files = [
+        *sorted(_BASELINE_SOURCES.glob("*.py")),
+        package / "embeddings.py",
+        package / "llm" / "payloads.py",
+    ]
     return stable_hash([f.read_text("utf-8") for f in files if f.is_file()])
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,10 +102,6 @@ def generic_documents(records: Iterator[dict[str, Any]], source: str) -> Iterato
                 record.get("license") or "user-provided",
                 tuple(declared if isinstance(declared, list) else [declared]),
             )
-
-
-def _jsonl_loader(shape: Callable[..., Iterator[Document]]) -> Callable[[Path], Iterator[Document]]:
-    return lambda path: shape(read_jsonl(path))
 
 
 def _detect(record: dict[str, Any]) -> str:

@@ -2,9 +2,10 @@
 
 It combines the pieces: raw vector (rubric verdicts from a grader, format checks, user
 feedback) -> Reference-Frozen Normalization -> Tri-Factor weights -> aggregate -> safety
-gates. The grader and the rubric/feedback lookups are injected callables, so the same
-scorer serves trainer adapters, the HTTP service and tests; the real ones (warehouse
-rubrics, gateway judges) are built in :mod:`quarkmed_dagster.rewards.wiring`.
+gates. The grader and the rubric lookup are injected callables, so the same scorer serves
+trainer adapters, the HTTP service and tests; the real ones (warehouse rubrics, gateway
+judges) are built in :mod:`quarkmed_dagster.rewards.wiring`. A completion scored online has
+no stored response, so it has no user feedback: its feedback dimensions are missing.
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ from typing import Any
 
 from quarkmed_dagster.rewards.matrix import AlignmentMatrix
 from quarkmed_dagster.rewards.normalization import NormalizationStats, check_fits, normalize
-from quarkmed_dagster.rewards.vector import Feedback, RawVector, RubricItem, raw_vector
+from quarkmed_dagster.rewards.vector import RawVector, RubricItem, raw_vector
 from quarkmed_dagster.rewards.weighting import aggregate, tri_factor_weights
 
 # grade([(query_id, completion), ...]) -> one {item_id: level or None (failed judgment)}
 # per pair, in order; a batch is graded together so its judge calls run concurrently.
 Grader = Callable[[Sequence[tuple[str, str]]], list[Mapping[str, float | None]]]
 RubricLookup = Callable[[str], Sequence[RubricItem]]
-FeedbackLookup = Callable[[str], Feedback | None]
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,6 @@ class RewardScorer:
         stats: NormalizationStats,
         grader: Grader | None = None,
         rubric_lookup: RubricLookup | None = None,
-        feedback_lookup: FeedbackLookup | None = None,
         weights: Mapping[str, float] | None = None,
         adaptive: bool = False,
         smoothing: float = 0.5,
@@ -72,7 +71,6 @@ class RewardScorer:
         self.stats = stats
         self.grader = grader
         self.rubric_lookup = rubric_lookup
-        self.feedback_lookup = feedback_lookup
         self.adaptive = adaptive
         self.smoothing = smoothing
         self.weights = dict(weights) if weights else tri_factor_weights(matrix, []).weights
@@ -98,12 +96,9 @@ class RewardScorer:
             pairs = [(str(requests[i].query_id), texts[i][1]) for i in graded]
             levels = dict(zip(graded, self.grader(pairs), strict=True))
         out = []
-        for i, request in enumerate(requests):
-            feedback = None
-            if request.query_id is not None and self.feedback_lookup is not None:
-                feedback = self.feedback_lookup(request.query_id)
+        for i in range(len(requests)):
             query, response = texts[i]
-            raw = raw_vector(self.matrix, query, response, items[i], levels.get(i, {}), feedback)
+            raw = raw_vector(self.matrix, query, response, items[i], levels.get(i, {}))
             out.append((raw, normalize(self.stats, raw.values)))
         return out
 

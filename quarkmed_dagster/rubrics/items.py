@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from quarkmed_dagster.baselines.payloads import RubricItemOut
+from quarkmed_dagster.llm.payloads import RubricItemOut
 from quarkmed_dagster.llm.types import stable_hash
 from quarkmed_dagster.rubrics.config import (
     MULTI_TURN_TAGS,

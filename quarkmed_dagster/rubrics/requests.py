@@ -1,6 +1,6 @@
 """Gateway requests of each rubric step, and reading their results back.
 
-Payloads follow the shared schemas in ``quarkmed_dagster.baselines.payloads`` so real LLMs
+Payloads follow the shared schemas in ``quarkmed_dagster.llm.payloads`` so real LLMs
 and the offline baselines receive the same data. A failed or unparseable call reads back
 as ``None``: a missing value, never a default answer.
 """
@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from quarkmed_dagster.baselines.payloads import (
+from quarkmed_dagster.llm.payloads import (
     AnswerOutput,
     AnswerPayload,
     BatchVerifierOutput,
@@ -28,10 +28,10 @@ from quarkmed_dagster.baselines.payloads import (
     VerifierOutput,
     VerifierPayload,
 )
-from quarkmed_dagster.baselines.payloads import (
+from quarkmed_dagster.llm.payloads import (
     CandidateAnswer as PayloadAnswer,
 )
-from quarkmed_dagster.baselines.payloads import (
+from quarkmed_dagster.llm.payloads import (
     Passage as PayloadPassage,
 )
 from quarkmed_dagster.llm.types import CallRequest, CallResult, stable_hash

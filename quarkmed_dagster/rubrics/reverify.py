@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from quarkmed_dagster.baselines.payloads import BatchVerifierOutput, VerifierOutput
+from quarkmed_dagster.llm.payloads import BatchVerifierOutput, VerifierOutput
 from quarkmed_dagster.llm.types import CallResult, Gateway
 from quarkmed_dagster.rubrics.config import RubricConfig
 from quarkmed_dagster.rubrics.items import item_verification, validate_items

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from quarkmed_dagster.baselines.payloads import AnswerOutput, KeypointsOutput, VerifierOutput
+from quarkmed_dagster.llm.payloads import AnswerOutput, KeypointsOutput, VerifierOutput
 from quarkmed_dagster.llm.types import Gateway, stable_hash
 from quarkmed_dagster.rubrics.config import RubricConfig
 from quarkmed_dagster.rubrics.consensus import (

@@ -9,7 +9,7 @@ Contradicted clusters are always dropped; not_found ones are dropped or kept by 
 
 from __future__ import annotations
 
-from quarkmed_dagster.baselines.payloads import VerifierOutput
+from quarkmed_dagster.llm.payloads import VerifierOutput
 from quarkmed_dagster.rubrics.config import UnsupportedPolicy
 from quarkmed_dagster.rubrics.records import Verification
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from quarkmed_dagster.baselines.payloads import VerifierOutput
+from quarkmed_dagster.llm.payloads import VerifierOutput
 from quarkmed_dagster.rubrics.config import ConsensusParams, RubricConfig, RubricModels
 from quarkmed_dagster.rubrics.items import build_items, canonical_tag, validate_items
 from quarkmed_dagster.rubrics.prompting import prompt_versions

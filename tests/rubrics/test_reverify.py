@@ -230,9 +230,9 @@ def test_failed_or_incomplete_verifier_call_regenerates(server, monkeypatch, war
 def test_baseline_verifier_answers_the_batched_prompt_like_single_points(warehouse, tmp_path):
     """``baseline/evidence-verifier`` through litellm and the gateway: the batched prompt
     gets the verdict the single-point method gives each point."""
-    from quarkmed_dagster.baselines.payloads import BatchVerifierOutput
     from quarkmed_dagster.llm.config import load_profile
     from quarkmed_dagster.llm.gateway import LiteLLMGateway
+    from quarkmed_dagster.llm.payloads import BatchVerifierOutput
     from quarkmed_dagster.rubrics.records import Passage, QueryInput
     from quarkmed_dagster.rubrics.requests import parse_output, reverify_request
     from quarkmed_dagster.settings import PROJECT_ROOT
