@@ -19,7 +19,12 @@ from quarkmed_dagster.metadata import frame_to_markdown, table_metadata
 from quarkmed_dagster.rubrics.config import ConsensusParams
 from quarkmed_dagster.rubrics.constraints_check import constraint_report
 from quarkmed_dagster.rubrics.coverage_stage import run_coverage
-from quarkmed_dagster.rubrics.deeper import backend_search, excluded_by_query, make_deeper
+from quarkmed_dagster.rubrics.deeper import (
+    DeeperRetrieval,
+    backend_search,
+    excluded_by_query,
+    make_deeper,
+)
 from quarkmed_dagster.rubrics.prompting import ALL_PROMPTS, prompt_versions
 from quarkmed_dagster.rubrics.stage import models_from_roles, run_rubric_stage
 from quarkmed_dagster.settings import get_settings
@@ -119,13 +124,14 @@ def rubric_generation(context: dg.AssetExecutionContext, config: RubricStageConf
     warehouse: Warehouse = context.resources.warehouse.get()
     gateway = context.resources.llm.gateway("rubrics", read_cache=not config.fresh_calls)
     models = models_from_roles(lambda role: [m.model for m in gateway.role_models(role)])
+    deeper = _deeper_retriever(context, warehouse)
     report = run_rubric_stage(
         warehouse,
         gateway,
         models,
         config.params(),
         get_embedder().encode,
-        deeper=_deeper_retriever(context, warehouse),
+        deeper=deeper,
         log=context.log.info,
         force=config.force,
         max_queries=config.max_queries,
@@ -145,7 +151,15 @@ def rubric_generation(context: dg.AssetExecutionContext, config: RubricStageConf
         "review": sum(report.reviews.values()),
         "failed_retry_next_run": report.failed,
         "stopped_by_budget": report.stopped_by_budget or "no",
+        # searches the retrieval backend could not serve: those rounds kept their evidence
+        "deeper_search_failures": deeper.failures if deeper else 0,
+        "deeper_search_error": (deeper.first_error if deeper else None) or "none",
     }
+    if deeper and deeper.failures:
+        context.log.warning(
+            f"{deeper.failures} deeper searches failed (backend error: {deeper.first_error}); "
+            "those calibration rounds regenerated with the evidence they had"
+        )
     yield dg.MaterializeResult(
         asset_key="candidate_answers",
         metadata=table_metadata(
@@ -185,7 +199,9 @@ def rubric_generation(context: dg.AssetExecutionContext, config: RubricStageConf
     )
 
 
-def _deeper_retriever(context: dg.AssetExecutionContext, warehouse: Warehouse):
+def _deeper_retriever(
+    context: dg.AssetExecutionContext, warehouse: Warehouse
+) -> DeeperRetrieval | None:
     """Deeper retrieval (larger k, reformulated query) on the current corpus version."""
     current = warehouse.read(load_sql("select_current_corpus_version"))
     if not current.height:

@@ -7,13 +7,20 @@ only there); results of both phrasings are merged by reciprocal rank, the origin
 evidence first so nothing already cited disappears. Passages of the query's own reference
 documents (``excluded``, as in ``retrieval.leakage``) are never added: the search asks for
 that many more hits and drops them.
+
+A search the backend cannot serve (``RetrievalBackendError``: Elasticsearch down, a failed
+search) leaves the round with the evidence it had, and is counted in ``failures`` (with the
+first error's message) so the stage reports it instead of passing it off as "no more
+evidence"; any other exception is a bug and propagates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from quarkmed_dagster.retrieval.records import RetrievalBackendError
 from quarkmed_dagster.rubrics.records import Passage, QueryInput
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
@@ -26,20 +33,27 @@ def reformulate(query: QueryInput) -> str:
     return " ".join([*earlier[-2:], query.text]).strip()
 
 
-def make_deeper(
-    search: Search, excluded: Mapping[str, set[str]] | None = None
-) -> Callable[[QueryInput, int], list[Passage] | None]:
-    excluded = excluded or {}
+@dataclass
+class DeeperRetrieval:
+    """``(query, k) -> deeper evidence``, or None when there is nothing more (or the backend
+    failed: counted in ``failures``)."""
 
-    def deeper(query: QueryInput, k: int) -> list[Passage] | None:
+    search: Search
+    excluded: Mapping[str, set[str]] = field(default_factory=dict)
+    failures: int = 0
+    first_error: str | None = None
+
+    def __call__(self, query: QueryInput, k: int) -> list[Passage] | None:
         scores: dict[str, float] = {}
         texts: dict[str, str] = {}
-        banned = excluded.get(query.query_id, set())
+        banned = self.excluded.get(query.query_id, set())
         phrasings = list(dict.fromkeys([query.text, reformulate(query)]))
         for phrasing in phrasings:
             try:
-                hits = search(phrasing, k + len(banned))
-            except Exception:  # a failed deeper search leaves the round as it was
+                hits = self.search(phrasing, k + len(banned))
+            except RetrievalBackendError as exc:  # the round keeps the evidence it had
+                self.failures += 1
+                self.first_error = self.first_error or str(exc)[:300]
                 return None
             allowed = [(pid, text) for pid, text in hits if pid not in banned]
             for rank, (passage_id, text) in enumerate(allowed, start=1):
@@ -51,7 +65,9 @@ def make_deeper(
             return None
         return [*query.evidence, *(Passage(pid, texts[pid]) for pid in extra)][:k]
 
-    return deeper
+
+def make_deeper(search: Search, excluded: Mapping[str, set[str]] | None = None) -> DeeperRetrieval:
+    return DeeperRetrieval(search, excluded or {})
 
 
 def backend_search(retriever: Any, warehouse: Warehouse, corpus_version: str, mode: str) -> Search:

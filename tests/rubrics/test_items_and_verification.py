@@ -163,3 +163,31 @@ def test_deeper_retrieval_merges_phrasings_and_keeps_original_evidence():
     assert seen == ["what dose?", "my child has a fever what dose?"]
     nothing_new = make_deeper(lambda text, k: [("a", "aspirin")])
     assert nothing_new(query, 3) is None
+
+
+def test_deeper_retrieval_counts_backend_outages_and_lets_bugs_through():
+    """A search the backend cannot serve is counted (the round keeps its evidence), not
+    passed off as "no more evidence"; any other exception is a bug and propagates."""
+    import pytest
+
+    from quarkmed_dagster.retrieval.records import RetrievalBackendError
+    from quarkmed_dagster.rubrics.deeper import make_deeper
+    from quarkmed_dagster.rubrics.records import Passage, QueryInput
+
+    query = QueryInput("q", "what dose?", evidence=(Passage("a", "aspirin"),))
+
+    def outage(text: str, k: int):
+        raise RetrievalBackendError("Elasticsearch at http://127.0.0.1:1 is unreachable")
+
+    deeper = make_deeper(outage)
+    assert deeper(query, 3) is None and deeper(query, 3) is None
+    assert deeper.failures == 2
+    assert "unreachable" in deeper.first_error
+    nothing_new = make_deeper(lambda text, k: [("a", "aspirin")])
+    assert nothing_new(query, 3) is None and nothing_new.failures == 0
+
+    def broken(text: str, k: int):
+        return {}["passage"]  # a bug in the search code, not an outage
+
+    with pytest.raises(KeyError):
+        make_deeper(broken)(query, 3)
