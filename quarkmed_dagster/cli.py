@@ -49,6 +49,7 @@ def _run_main_job(rerun_for_new_queries: bool = False) -> None:
     from quarkmed_dagster.warehouse import Warehouse
 
     settings = get_settings()
+    _refuse_unpriced_cost_budget()
     instance = dagster_instance(settings)
     inbox_before = set(query_files(settings.inbox_dir))
     outcome = run_pipeline(defs, instance, _register_batches, log=click.echo)
@@ -70,6 +71,18 @@ def _run_main_job(rerun_for_new_queries: bool = False) -> None:
     if not outcome.success:
         click.echo(f"FAILED steps: {', '.join(outcome.failed_steps)}", err=True)
         sys.exit(1)
+
+
+def _refuse_unpriced_cost_budget() -> None:
+    """Before any run starts: a cost budget with a model litellm cannot price never stops."""
+    from quarkmed_dagster.llm.budget import Budget, UnpricedModels, check_cost_budget
+    from quarkmed_dagster.llm.resource import LLMGatewayResource
+
+    llm = LLMGatewayResource.from_settings()
+    try:
+        check_cost_budget(Budget(max_cost_usd=llm.max_cost_usd), llm.load_profile())
+    except UnpricedModels as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _print_leaderboard(warehouse) -> None:  # type: ignore[no-untyped-def]

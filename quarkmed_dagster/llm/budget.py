@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from quarkmed_dagster import settings as _settings  # noqa: F401  (offline cost map first)
-from quarkmed_dagster.llm.config import is_baseline
+from quarkmed_dagster.llm.config import Profile, is_baseline
 from quarkmed_dagster.llm.ledger import SpendLedger, Spent, ledger_for
 from quarkmed_dagster.llm.loop import in_pool
 from quarkmed_dagster.llm.types import CallRequest
@@ -117,6 +117,42 @@ def price(model: str, tokens_in: int, tokens_out: int) -> float | None:
     except Exception:
         return None
     return float(cost_in + cost_out)
+
+
+class UnpricedModels(ValueError):
+    """A cost budget is set, but some model has no price: its calls would spend $0."""
+
+
+def unpriced_models(profile: Profile, models: list[str] | None = None) -> list[str]:
+    """Models (default: every model the profile's roles configure) with no price: not a
+    baseline, no ``input_cost_per_token`` in their deployment and unknown to litellm's cost
+    map."""
+    if models is None:
+        models = [m.model for role in profile.roles.values() for m in role]
+    out = []
+    for model in sorted(set(models)):
+        if is_baseline(model) or profile.deployment(model).input_cost_per_token is not None:
+            continue
+        if price(model, 1, 1) is None:
+            out.append(model)
+    return out
+
+
+def check_cost_budget(budget: Budget, profile: Profile, models: list[str] | None = None) -> None:
+    """Refuse a cost budget that could not stop: litellm cannot price a model's calls, so
+    they would count $0 against ``max_cost_usd`` whatever they really cost."""
+    if budget.max_cost_usd is None:
+        return
+    missing = unpriced_models(profile, models)
+    if missing:
+        raise UnpricedModels(
+            f"QUARKMED_BUDGET_MAX_COST_USD={budget.max_cost_usd} is set but litellm has no "
+            f"price for {', '.join(missing)}, so its calls would count $0 against it. Add "
+            "input_cost_per_token and output_cost_per_token (USD per token; 0.0 for a "
+            f"self-hosted model) under deployments: {missing[0]}: in the profile "
+            f"{profile.name!r} of models.yaml (QUARKMED_MODELS_CONFIG), or unset "
+            "QUARKMED_BUDGET_MAX_COST_USD."
+        )
 
 
 def estimate_tokens(request: CallRequest) -> tuple[int, int]:

@@ -29,6 +29,7 @@ from quarkmed_dagster.llm.budget import (
     Budget,
     BudgetMeter,
     Estimate,
+    check_cost_budget,
     estimate,
     price,
 )
@@ -98,6 +99,8 @@ class LiteLLMGateway:
         # answers still replace the stored ones, so later runs reuse them.
         self.read_cache = read_cache
         self.budget = budget or Budget()
+        # A cost budget needs a price for every configured model (else it never stops them).
+        check_cost_budget(self.budget, profile)
         # The run whose budget this gateway draws on, with every other gateway and process
         # of that run (the Dagster run id; this process's own id outside Dagster).
         self.run_id = run_id or PROCESS_RUN_ID
@@ -138,6 +141,7 @@ class LiteLLMGateway:
         if self.warehouse is not None:
             await in_pool("io", self.flush_log)  # rows journaled by an earlier, killed run
         requests = [self.normalise(r) for r in requests]
+        check_cost_budget(self.budget, self.profile, [r.model for r in requests])
         keys = [r.cache_key for r in requests]
         hits = self.cache.get_many(keys) if self.cache and self.read_cache else {}
         unique: dict[str, CallRequest] = {}

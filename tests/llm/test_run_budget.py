@@ -9,8 +9,10 @@ import math
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import dagster as dg
+import pytest
 import yaml
 
 from quarkmed_dagster.llm.budget import Budget, price
@@ -209,3 +211,49 @@ def test_dagster_run_id_reaches_every_asset_gateway(llm_server, tmp_path):
     assert second.success and second.run_id != first.run_id
     assert seen["answers"] == ["ok", "ok"] and sorted(seen["verdicts"]) == ["ok", "over_budget"]
     assert len(llm_server.requests) == 6
+
+
+def test_a_cost_budget_with_an_unpriced_model_is_refused_before_any_call(
+    llm_server, make_gateway, tmp_path, monkeypatch
+):
+    """litellm cannot price a self-hosted model: its calls would spend $0 and
+    QUARKMED_BUDGET_MAX_COST_USD would never stop them. The gateway (and `quarkmed run`,
+    before any Dagster run starts) refuses, naming the model and the setting to add; with
+    the price configured the same budget really stops the calls."""
+    from click.testing import CliRunner
+
+    from quarkmed_dagster.cli import main
+    from quarkmed_dagster.llm.budget import UnpricedModels
+    from quarkmed_dagster.settings import get_settings
+
+    model = "openai/my-self-hosted-llama"
+    request = CallRequest(role="judges", model=model, prompt_version="budget@1",
+                          messages=({"role": "user", "content": "chest pain " * 200},))  # fmt: skip
+    with pytest.raises(UnpricedModels, match=r"my-self-hosted-llama.*input_cost_per_token"):
+        make_gateway(budget=Budget(max_cost_usd=0.01), run_id="unpriced").run([request])
+    assert llm_server.requests == []  # refused before the first call
+    priced = make_gateway(
+        budget=Budget(max_cost_usd=0.001), run_id="priced", concurrency=1,
+        input_cost_per_token=1e-6, output_cost_per_token=2e-6,
+    )  # fmt: skip
+    results = priced.run([replace(request, prompt_version=f"budget@{i}") for i in range(8)])
+    assert 0 < statuses(results).count("ok") < 8 and "over_budget" in statuses(results)
+
+    config = tmp_path / "models.yaml"
+    config.write_text(yaml.safe_dump({"profiles": {"own": {
+        "defaults": {"api_base": llm_server.url},
+        # another model: the priced gateway above taught litellm the first one's price
+        "roles": {"judges": ["baseline/semantic-judge", "openai/my-other-local-model"]},
+    }}}))  # fmt: skip
+    monkeypatch.setenv("QUARKMED_DATA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("QUARKMED_MODELS_CONFIG", str(config))
+    monkeypatch.setenv("QUARKMED_MODEL_PROFILE", "own")
+    monkeypatch.setenv("QUARKMED_BUDGET_MAX_COST_USD", "5")
+    get_settings.cache_clear()
+    try:
+        out = CliRunner().invoke(main, ["run"])
+    finally:
+        get_settings.cache_clear()
+    assert out.exit_code == 1
+    assert "openai/my-other-local-model" in out.output and "input_cost_per_token" in out.output
+    assert not (tmp_path / "home" / "dagster").exists()  # no run was started
