@@ -30,7 +30,15 @@ class ConcordanceConfig(dg.Config):
         default=DEFAULT_THRESHOLD,
         description="A judge panel whose concordance with physicians is below this is flagged.",
     )
-    limit: int = Field(default=0, description="Use only the first N K-QA rows (0 = all).")
+    limit: int = Field(
+        default=0,
+        description="Use only the first N K-QA rows (0 = all); such a run does not replace the "
+        "stored full concordance.",
+    )
+    store_limited: bool = Field(
+        default=False,
+        description="With limit: store the rows under audit sets labelled '<set>@first<N>'.",
+    )
 
 
 @dg.asset(
@@ -50,7 +58,13 @@ def kqa_judge_concordance(
     judges = [m.model for m in llm.role_models("judges")]
     gateway = llm.gateway("kqa_concordance")
     out = run_kqa_concordance(
-        wh, gateway, get_settings().sample_data_dir, judges, config.threshold, config.limit or None
+        wh,
+        gateway,
+        get_settings().sample_data_dir,
+        judges,
+        config.threshold,
+        config.limit or None,
+        store_limited=config.store_limited,
     )
     gateway.flush_log()
     overall = out.filter(out["group_by"] == "all")

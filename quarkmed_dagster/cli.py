@@ -238,10 +238,26 @@ def audit_import(labels: str, key: str, audit_set: str, threshold: float) -> Non
 
 @main.command()
 @click.option("--threshold", default=0.7, show_default=True)
-@click.option("--limit", default=0, help="Only the first N K-QA rows (0 = all 399).")
-def concordance(threshold: float, limit: int) -> None:
-    """Grade K-QA physician-labelled statement checks with the judge panel; store concordance."""
-    from quarkmed_dagster.audit.runner import kqa_statement_count, run_kqa_concordance
+@click.option(
+    "--limit",
+    default=0,
+    help="Only the first N K-QA rows (0 = all 399): printed, not stored, unless --store-limited.",
+)
+@click.option(
+    "--store-limited",
+    is_flag=True,
+    help="With --limit: store the rows under audit "
+    "sets labelled '<set>@first<N>' (the full result is never replaced).",
+)
+def concordance(threshold: float, limit: int, store_limited: bool) -> None:
+    """Grade K-QA physician-labelled statement checks with the judge panel; store concordance
+    (a --limit run is only printed unless --store-limited)."""
+    from quarkmed_dagster.audit.runner import (
+        KQA_SETS,
+        kqa_statement_count,
+        limited_set,
+        run_kqa_concordance,
+    )
     from quarkmed_dagster.llm.resource import LLMGatewayResource
 
     settings = get_settings()
@@ -259,9 +275,19 @@ def concordance(threshold: float, limit: int) -> None:
             threshold,
             limit or None,
             on_progress=lambda n: progress.advance(task, n),
+            store_limited=store_limited,
         )
         gateway.flush_log()
     _echo_concordance(out)
+    rows = kqa_statement_count(settings.sample_data_dir)
+    if limit and limit < rows:
+        sets = ", ".join(limited_set(s, limit) for s in KQA_SETS)
+        click.echo(
+            f"limited run: first {limit} of {rows} K-QA rows; stored under {sets}"
+            if store_limited
+            else f"limited run: first {limit} of {rows} K-QA rows, printed only; the stored "
+            "K-QA concordance is unchanged (--store-limited stores it under labelled sets)"
+        )
 
 
 def _progress():  # type: ignore[no-untyped-def]

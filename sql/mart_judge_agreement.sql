@@ -25,6 +25,7 @@ WITH per_judge AS (
            arg_min(audit_set, concordance) AS audit_set,
            bool_or(flagged) AS flagged
     FROM concordance WHERE group_by IN ('all', 'tier')
+      AND NOT contains(audit_set, '@first')  -- a K-QA run on its first N rows only
     GROUP BY ALL
 )
 SELECT p.judge_model, starts_with(p.judge_model, 'baseline/') AS is_baseline, p.tier, p.n_verdicts, p.n_missing, p.agreement_with_consensus,

@@ -193,6 +193,8 @@ def flagged_judges(concordance: pl.DataFrame) -> list[str]:
     """Judges (a panel included) whose overall concordance in some audit set is below the
     threshold; the physicians' reference rows are never counted."""
     flagged = concordance.filter(
-        pl.col("flagged") & (pl.col("group_by") == "all") & (pl.col("audit_set") != PHYSICIAN_SET)
+        pl.col("flagged")
+        & (pl.col("group_by") == "all")
+        & ~pl.col("audit_set").str.starts_with(PHYSICIAN_SET)  # a limited run's too
     )
     return sorted(set(flagged["judge_model"]))

@@ -1,4 +1,10 @@
-"""Run the K-QA concordance with a gateway and store it in the ``concordance`` table."""
+"""Run the K-QA concordance with a gateway and store it in the ``concordance`` table.
+
+A run on the first N rows only (``limit`` below the file's 399) never replaces the full
+result: it is returned (the CLI prints it) and stored only with ``store_limited``, under
+audit sets labelled ``<set>@first<N>`` (``limited_set``), which the marts' expert
+concordance and the judges' flags leave out.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +32,12 @@ DEFAULT_THRESHOLD = 0.7
 # With a progress callback the calls go to the gateway in chunks of this many (each chunk
 # still runs at the deployment's concurrency), so progress is reported as chunks finish.
 PROGRESS_CHUNK = 64
+LIMITED_MARK = "@first"
+
+
+def limited_set(audit_set: str, limit: int) -> str:
+    """The audit set of a run on the first ``limit`` K-QA rows only."""
+    return f"{audit_set}{LIMITED_MARK}{limit}"
 
 
 def run_kqa_concordance(
@@ -36,19 +48,34 @@ def run_kqa_concordance(
     threshold: float = DEFAULT_THRESHOLD,
     limit: int | None = None,
     on_progress: Callable[[int], None] | None = None,
+    store_limited: bool = False,
 ) -> pl.DataFrame:
     """``on_progress(n)`` is told each time ``n`` more statements were judged (out of
-    ``kqa_statement_count(...) x len(judge_models)``)."""
+    ``kqa_statement_count(...) x len(judge_models)``). With ``limit`` below the file's row
+    count the rows' audit sets are labelled ``limited_set(set, limit)`` and stored only
+    when ``store_limited`` (the full result is never replaced by a partial one)."""
     frame = load_kqa(sample_data_dir / KQA_FILE)
-    if limit is not None:
-        frame = frame.head(limit)
+    cut = limit if limit is not None and limit < frame.height else None
+    limited = cut is not None
+    if cut is not None:
+        frame = frame.head(cut)
+    sets = [limited_set(s, cut) for s in KQA_SETS] if cut is not None else KQA_SETS
+
+    def finish(out: pl.DataFrame) -> pl.DataFrame:
+        if limited:
+            out = out.with_columns(
+                pl.col("audit_set").replace_strict(dict(zip(KQA_SETS, sets, strict=True)))
+            )
+        if not limited or store_limited:
+            store_concordance(wh, out, sets)
+        return out
+
     version = load_prompt("judge_response").version
     human = physician_reference(frame, threshold).with_columns(
         pl.lit(False).alias("is_baseline"), pl.lit(None, dtype=pl.Utf8).alias("prompt_version")
     )
     if not judge_models:
-        store_concordance(wh, human, KQA_SETS)
-        return human
+        return finish(human)
     labelled = pl.concat(
         [
             labelled_frame(frame, _judge(gateway, judge_requests(frame, model), on_progress), model)
@@ -63,9 +90,7 @@ def run_kqa_concordance(
         .alias("is_baseline"),
         pl.lit(version).alias("prompt_version"),
     )
-    out = pl.concat([judges, human], how="diagonal_relaxed")
-    store_concordance(wh, out, KQA_SETS)
-    return out
+    return finish(pl.concat([judges, human], how="diagonal_relaxed"))
 
 
 def kqa_statement_count(sample_data_dir: Path, limit: int | None = None) -> int:

@@ -69,12 +69,20 @@ def test_kqa_bundle_and_physician_reference():
     assert ref.height == 3 and (ref["concordance"] > 0.85).all()
 
 
+def _kqa_folder(target, rows: int):
+    """A sample folder whose K-QA annotator file is the bundled one's first ``rows`` rows."""
+    (target / "audit").mkdir(parents=True)
+    lines = (SAMPLE_DIR / "audit" / "NLI_medical_annotator.csv").read_bytes().splitlines(True)
+    assert len(lines) == 400  # header + one line per row: the cut keeps whole records
+    (target / "audit" / "NLI_medical_annotator.csv").write_bytes(b"".join(lines[: rows + 1]))
+    return target
+
+
 def test_kqa_concordance_with_offline_judge_is_stored(warehouse, tmp_path):
     profile = load_profile(PROJECT_ROOT / "models.yaml", "baseline")
     gateway = LiteLLMGateway(profile, "kqa-test", CallCache(tmp_path / "c.sqlite"), warehouse)
-    out = run_kqa_concordance(
-        warehouse, gateway, SAMPLE_DIR, ["baseline/semantic-judge"], 0.7, limit=60
-    )
+    folder = _kqa_folder(tmp_path / "sample", 60)
+    out = run_kqa_concordance(warehouse, gateway, folder, ["baseline/semantic-judge"], 0.7)
     stored = warehouse.read(
         "SELECT * FROM judge_concordance WHERE audit_set = 'kqa_nli_binary' AND group_by = 'all'"
     )
@@ -85,8 +93,35 @@ def test_kqa_concordance_with_offline_judge_is_stored(warehouse, tmp_path):
     assert 0.0 <= stored["concordance"].item() <= 1.0
     assert set(out["audit_set"]) == {"kqa_nli_binary", "kqa_nli_3way", "kqa_nli_binary_physicians"}
     # Rerun replaces, never duplicates.
-    run_kqa_concordance(warehouse, gateway, SAMPLE_DIR, ["baseline/semantic-judge"], 0.7, limit=60)
+    run_kqa_concordance(warehouse, gateway, folder, ["baseline/semantic-judge"], 0.7)
     assert warehouse.count("concordance") == out.height
+
+
+def test_a_limited_kqa_run_never_replaces_the_full_concordance(warehouse, tmp_path):
+    """`quarkmed concordance --limit N` once overwrote the stored full K-QA concordance with
+    the N-row one. Now it is returned (printed) and stored only on request, under audit sets
+    labelled '<set>@first<N>', which the judges' flags and the marts leave out."""
+    profile = load_profile(PROJECT_ROOT / "models.yaml", "baseline")
+    gateway = LiteLLMGateway(profile, "kqa-test", CallCache(tmp_path / "c.sqlite"), warehouse)
+    folder = _kqa_folder(tmp_path / "sample", 40)
+    judge = ["baseline/semantic-judge"]
+    full = run_kqa_concordance(warehouse, gateway, folder, judge, 0.7)
+    query = "SELECT audit_set, judge_model, group_by, group_value, n, concordance FROM concordance"
+    stored = warehouse.read(query).sort(pl.all())
+    limited = run_kqa_concordance(warehouse, gateway, folder, judge, 0.7, limit=15)
+    assert set(limited["audit_set"]) == {
+        "kqa_nli_binary@first15", "kqa_nli_3way@first15", "kqa_nli_binary_physicians@first15"
+    }  # fmt: skip
+    overall = limited.filter((pl.col("group_by") == "all") & (pl.col("judge_model") == judge[0]))
+    assert (overall["n"] + overall["n_missing"]).to_list() == [15, 15]
+    assert warehouse.read(query).sort(pl.all()).equals(stored)  # printed only
+    run_kqa_concordance(warehouse, gateway, folder, judge, 0.7, limit=15, store_limited=True)
+    after = warehouse.read(query)
+    assert after.filter(~pl.col("audit_set").str.contains("@first")).sort(pl.all()).equals(stored)
+    assert after.height == full.height + limited.height
+    # the limit at or above the file's rows is the full run: it replaces the full rows
+    run_kqa_concordance(warehouse, gateway, folder, judge, 0.7, limit=40)
+    assert warehouse.count("concordance") == full.height + limited.height
 
 
 def _scored_frame() -> pl.DataFrame:
@@ -227,13 +262,15 @@ def test_kqa_concordance_of_a_judge_panel(warehouse, tmp_path, monkeypatch):
         gateway = LiteLLMGateway(
             local_profile(server.url), "kqa-panel", CallCache(tmp_path / "c.sqlite"), warehouse
         )
-        out = run_kqa_concordance(warehouse, gateway, SAMPLE_DIR, judges, 0.7, limit=40)
+        out = run_kqa_concordance(
+            warehouse, gateway, SAMPLE_DIR, judges, 0.7, limit=40, store_limited=True
+        )
     frame = load_kqa(SAMPLE_DIR / "audit" / "NLI_medical_annotator.csv").head(40)
     # judge-c met -> 2 of 3 say met; judge-c failed -> a 1:1 tie -> not met
     expected = ["met" if len(c) % 2 == 0 else "not_met" for c in frame["claim"]]
     expert = ["met" if m == "Entailment" else "not_met" for m in frame["majority_label"]]
     panel = out.filter(
-        (pl.col("audit_set") == "kqa_nli_binary")
+        (pl.col("audit_set") == "kqa_nli_binary@first40")
         & (pl.col("judge_model") == "panel")
         & (pl.col("group_by") == "all")
     )
@@ -243,7 +280,7 @@ def test_kqa_concordance_of_a_judge_panel(warehouse, tmp_path, monkeypatch):
     )
     assert not panel["is_baseline"].item()  # its judges are not offline baselines
     judge_c = out.filter(
-        (pl.col("audit_set") == "kqa_nli_binary")
+        (pl.col("audit_set") == "kqa_nli_binary@first40")
         & (pl.col("judge_model") == "openai/judge-c")
         & (pl.col("group_by") == "all")
     )
@@ -251,9 +288,9 @@ def test_kqa_concordance_of_a_judge_panel(warehouse, tmp_path, monkeypatch):
     stored = warehouse.read(
         "SELECT DISTINCT audit_set FROM concordance WHERE judge_model = 'panel' ORDER BY 1"
     )
-    assert stored["audit_set"].to_list() == ["kqa_nli_3way", "kqa_nli_binary"]
+    assert stored["audit_set"].to_list() == ["kqa_nli_3way@first40", "kqa_nli_binary@first40"]
     overall = out.filter(pl.col("group_by") == "all")
-    judged = overall.filter(pl.col("audit_set") != "kqa_nli_binary_physicians")
+    judged = overall.filter(pl.col("audit_set") != "kqa_nli_binary_physicians@first40")
     assert flagged_judges(out) == sorted(set(judged.filter(pl.col("flagged"))["judge_model"]))
 
 
