@@ -72,9 +72,9 @@ def test_kqa_bundle_and_physician_reference():
 def _kqa_folder(target, rows: int):
     """A sample folder whose K-QA annotator file is the bundled one's first ``rows`` rows."""
     (target / "audit").mkdir(parents=True)
-    lines = (SAMPLE_DIR / "audit" / "NLI_medical_annotator.csv").read_bytes().splitlines(True)
-    assert len(lines) == 400  # header + one line per row: the cut keeps whole records
-    (target / "audit" / "NLI_medical_annotator.csv").write_bytes(b"".join(lines[: rows + 1]))
+    frame = pl.read_csv(SAMPLE_DIR / "audit" / "NLI_medical_annotator.csv", infer_schema_length=0)
+    frame.head(rows).write_csv(target / "audit" / "NLI_medical_annotator.csv")
+    assert load_kqa(target / "audit" / "NLI_medical_annotator.csv").height == rows
     return target
 
 
