@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -47,6 +48,15 @@ def _auto_mode(model: str) -> str:
     return "json_object"
 
 
+_THINK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.DOTALL | re.IGNORECASE)
+
+
+def strip_wrappers(text: str) -> str:
+    """The reply without reasoning blocks (``<think>...</think>``, as reasoning models emit
+    before their answer) and without one surrounding Markdown code fence."""
+    return _strip_fence(_THINK.sub("", text))
+
+
 def _strip_fence(text: str) -> str:
     stripped = text.strip()
     if stripped.startswith("```") and stripped.endswith("```"):
@@ -69,12 +79,13 @@ def _validator(schema_json: str) -> jsonschema.protocols.Validator:
 def parse_output(text: str | None, schema: dict[str, Any]) -> Any:
     """The JSON value in ``text`` if it validates against ``schema``; else InvalidOutput.
 
-    Only one surrounding Markdown code fence is tolerated; any other text is an error.
+    Only reasoning blocks and one surrounding Markdown code fence are tolerated
+    (``strip_wrappers``); any other text is an error.
     """
-    if not text or not text.strip():
+    if not text or not strip_wrappers(text):
         raise InvalidOutput("empty reply")
     try:
-        value = json.loads(_strip_fence(text))
+        value = json.loads(strip_wrappers(text))
     except json.JSONDecodeError as exc:
         raise InvalidOutput(f"not valid JSON ({exc.msg} at char {exc.pos})") from None
     schema_json = json.dumps(schema, sort_keys=True)
