@@ -10,7 +10,7 @@ import dagster as dg
 from pydantic import Field
 
 from quarkmed_dagster.audit.kqa import flagged_judges
-from quarkmed_dagster.audit.runner import DEFAULT_THRESHOLD, run_kqa_concordance
+from quarkmed_dagster.audit.runner import DEFAULT_THRESHOLD, KQA_FILE, run_kqa_concordance
 from quarkmed_dagster.checks import suite_check_result
 from quarkmed_dagster.leaderboard import leaderboard_text
 from quarkmed_dagster.llm.resource import LLMGatewayResource
@@ -19,6 +19,7 @@ from quarkmed_dagster.metadata import frame_metadata, frame_to_markdown, table_m
 from quarkmed_dagster.report.build import report_outline, write_report
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.settings import get_settings
+from quarkmed_dagster.skips import clear_skip, record_skip
 
 GROUP = "marts"
 OWNERS = ["team:quarkmed"]
@@ -55,12 +56,19 @@ def kqa_judge_concordance(
     config: ConcordanceConfig, warehouse: WarehouseResource, llm: LLMGatewayResource
 ) -> dg.MaterializeResult:
     wh = warehouse.get()
+    folder = get_settings().sample_data_dir
+    if not (folder / KQA_FILE).is_file():  # an optional input of a user's own sample folder
+        reason = record_skip(
+            wh, "kqa_judge_concordance", f"K-QA annotator file not found: {folder / KQA_FILE}"
+        )
+        return dg.MaterializeResult(metadata={"skipped": reason, "dagster/row_count": 0})
+    clear_skip(wh, "kqa_judge_concordance")
     judges = [m.model for m in llm.role_models("judges")]
     gateway = llm.gateway("kqa_concordance")
     out = run_kqa_concordance(
         wh,
         gateway,
-        get_settings().sample_data_dir,
+        folder,
         judges,
         config.threshold,
         config.limit or None,

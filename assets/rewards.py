@@ -43,6 +43,7 @@ from quarkmed_dagster.rewards.tables import (
 )
 from quarkmed_dagster.rewards.wiring import stats_store_root
 from quarkmed_dagster.settings import get_settings
+from quarkmed_dagster.skips import clear_skip, record_skip
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 GROUP = "rewards"
@@ -109,13 +110,22 @@ def reward_normalization(
     store = warehouse.get()
     matrix = _rewards_config().matrix
     frozen = _stats_store()
+    responses, verdicts, feedback = _inputs(store)
+    if config.reference_models:
+        responses = responses.filter(pl.col("candidate_model").is_in(config.reference_models))
+    if responses.is_empty() and not frozen.exists(config.stats_version):
+        # an optional input: a user's own queries may have no answered response to fit on
+        reason = record_skip(
+            store,
+            "reward_normalization",
+            f"no responses with text to fit reward normalization {config.stats_version} on"
+            + (f" (reference_models {config.reference_models})" if config.reference_models else ""),
+        )
+        context.log.warning(reason)
+        return dg.MaterializeResult(metadata={"skipped": reason, "dagster/row_count": 0})
+    clear_skip(store, "reward_normalization")
 
     def fit():
-        responses, verdicts, feedback = _inputs(store)
-        if config.reference_models:
-            responses = responses.filter(pl.col("candidate_model").is_in(config.reference_models))
-        if responses.is_empty():
-            raise ValueError("no reference responses to fit reward normalization on")
         raw = compute_raw_vectors(matrix, responses, verdicts, feedback)
         reference = ",".join(sorted(set(responses["candidate_model"]))) or "none"
         samples = reference_samples(matrix, raw, responses["response_id"].to_list())
@@ -183,6 +193,13 @@ def reward_normalization(
 def reward_vectors(config: RewardStatsConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.get()
     matrix = _rewards_config().matrix
+    if not _stats_store().exists(config.stats_version):  # reward_normalization was skipped
+        reason = record_skip(
+            store, "reward_vectors", f"no frozen reward statistics {config.stats_version}"
+            " (reward_normalization skipped: no responses to fit them on)",
+        )  # fmt: skip
+        return dg.MaterializeResult(metadata={"skipped": reason, "dagster/row_count": 0})
+    clear_skip(store, "reward_vectors")
     stats = _stats_store().load(config.stats_version)
     check_fits(stats, matrix.version, matrix.names)
     responses, verdicts, feedback = _inputs(store)

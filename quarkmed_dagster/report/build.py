@@ -12,6 +12,7 @@ from quarkmed_dagster.report.operations import (
     agreement_section,
     cost_section,
     missing_values_section,
+    skipped_section,
 )
 from quarkmed_dagster.report.rewards import reward_sections
 from quarkmed_dagster.report.scores import (
@@ -68,14 +69,16 @@ def build_report(wh: Warehouse) -> str:
     panel = _read(wh, tables, "judge_panel_stats", load_sql("select_report_panel_stats"))
     agreement = _read(wh, tables, "judge_agreement", "SELECT * FROM judge_agreement")
     responses = _read(
-        wh, tables, "candidate_responses", "SELECT response_text FROM candidate_responses"
+        wh, tables, "candidate_responses", "SELECT response_text, status FROM candidate_responses"
     )
+    skips = _read(wh, tables, "skipped_steps", load_sql("select_skipped_steps"))
     conc = _read(wh, tables, "concordance", "SELECT * FROM concordance")
     calls = _read(wh, tables, "cost_by_model_stage", load_sql("select_report_calls"))
     body = [
         "<h1>QuarkMed evaluation report</h1>",
         f"<p>Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Offline baseline models are "
         "labelled <span class='baseline'>(baseline)</span>.</p>",
+        *skipped_section(skips),
         *leaderboard_section(lb),
         *distribution_section(qs),
         *dimension_section(dims),

@@ -124,13 +124,34 @@ def missing_values_section(
             "<ul>"
             f"<li>model calls failed after their bounded retries: {failed_calls} of "
             f"{n_calls}</li>"
-            f"<li>candidate answers missing (failed calls): {no_answer} of {responses.height}</li>"
+            f"<li>candidate answers missing: {no_answer} of {responses.height}"
+            f"{_missing_by_status(responses)}</li>"
             f"<li>panel verdicts missing (failed or unparseable judgments, excluded from "
             f"scores): {no_verdict} of {iv.height}</li>"
             f"{by_status}"
             "</ul>",
         )
     ]
+
+
+def _missing_by_status(responses: pl.DataFrame) -> str:
+    """ " (failed: n, unparseable: n, ...)" over the responses with no text."""
+    if "status" not in responses.columns:
+        return ""
+    missing = responses.filter(pl.col("response_text").is_null()).group_by("status").len()
+    parts = [f"{escape(str(st))}: {n}" for st, n in missing.sort("status").iter_rows()]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def skipped_section(skips: pl.DataFrame) -> list[str]:
+    """Steps skipped for an absent optional input, each with its reason."""
+    if skips.is_empty():
+        return []
+    rows = "".join(
+        f"<li>{escape(str(r['asset_key']))}: {escape(str(r['reason']))}</li>"
+        for r in skips.iter_rows(named=True)
+    )
+    return [section("Skipped steps", f"<ul>{rows}</ul>")]
 
 
 def cost_section(calls: pl.DataFrame) -> list[str]:

@@ -1,0 +1,1 @@
+DELETE FROM skipped_steps WHERE asset_key = ?
