@@ -196,7 +196,8 @@ def judging_modes(args, tmp: Path, wh: Warehouse, models: Path, port: int, scale
     print(f"  judging modes on the same {len(payloads)} responses: per-item/batched calls "
           f"{runs['per_item'].calls / max(1, runs['batched'].calls):.1f}x, prompt tokens "
           f"{runs['per_item'].tokens_in / max(1, runs['batched'].tokens_in):.2f}x; same verdicts "
-          f"{agreement(runs['batched'], runs['per_item']):.1%}")  # fmt: skip
+          f"{agreement(runs['batched'], runs['per_item']):.1%} (by construction: the scripted "
+          "judges decide each item on its own; not a measurement)")  # fmt: skip
     return figures
 
 

@@ -293,3 +293,23 @@ def test_baseline_cache_keys_follow_the_baseline_code(monkeypatch):
     edited = types.CallRequest("judges", "baseline/semantic-judge", messages, "v1")
     assert edited.cache_key != before[0]
     assert types.CallRequest("judges", "openai/gpt-4o", messages, "v1").cache_key == before[1]
+
+
+def test_structured_output_tolerates_reasoning_blocks_and_one_fence_only():
+    """Reasoning models put <think>...</think> before the JSON: removed with one code fence
+    (judges, classifier and rubric steps); other surrounding text is still an error."""
+    import pytest
+
+    from quarkmed_dagster.llm.structured import InvalidOutput
+
+    schema = {
+        "type": "object",
+        "required": ["answer"],
+        "properties": {"answer": {"type": "string"}},
+    }
+    reply = '<think>the user asks about a dose</think>\n```json\n{"answer": "400 mg"}\n```'
+    assert parse_output(reply, schema) == {"answer": "400 mg"}
+    with pytest.raises(InvalidOutput, match="empty reply"):
+        parse_output("<think>only thoughts</think>", schema)
+    with pytest.raises(InvalidOutput, match="not valid JSON"):
+        parse_output('Sure! {"answer": "400 mg"}', schema)
