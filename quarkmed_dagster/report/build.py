@@ -21,7 +21,7 @@ from quarkmed_dagster.report.scores import (
     leaderboard_section,
     rubric_section,
 )
-from quarkmed_dagster.report.validity import coverage_section
+from quarkmed_dagster.report.validity import coverage_section, validity_section
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 CSS = (
@@ -71,6 +71,7 @@ def build_report(wh: Warehouse) -> str:
         wh, tables, "candidate_responses", "SELECT response_text FROM candidate_responses"
     )
     conc = _read(wh, tables, "concordance", "SELECT * FROM concordance")
+    validity = _read(wh, tables, "validity_metrics", "SELECT * FROM validity_metrics")
     calls = _read(wh, tables, "cost_by_model_stage", load_sql("select_report_calls"))
     body = [
         "<h1>QuarkMed evaluation report</h1>",
@@ -81,6 +82,7 @@ def build_report(wh: Warehouse) -> str:
         *dimension_section(dims),
         *healthbench_section(hb),
         *rubric_section(items, stats),
+        *validity_section(validity),
         *coverage_section(coverage),
         *agreement_section(iv, conc, panel, agreement),
         *reward_sections(wh, tables),

@@ -34,18 +34,35 @@ def binary_figures(expert: Sequence[bool | None], predicted: Sequence[bool | Non
     return {"balanced_f1": stats["balanced_f1"], "kappa": stats["kappa"], "n": stats["n"]}
 
 
+def _balanced_f1_at_cuts(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Balanced F1 of "score >= cut" for every distinct score as the cut (vectorised: the
+    same value ``binary_figures`` gives, without a sklearn call per cut)."""
+    cuts = np.unique(scores)
+    predicted = scores[None, :] >= cuts[:, None]
+    positive = labels[None, :]
+    tp = (predicted & positive).sum(axis=1)
+    fp = (predicted & ~positive).sum(axis=1)
+    fn = (~predicted & positive).sum(axis=1)
+    tn = (~predicted & ~positive).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1_pos = np.where(tp > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
+        f1_neg = np.where(tn > 0, 2 * tn / (2 * tn + fn + fp), 0.0)
+    return cuts, (f1_pos + f1_neg) / 2
+
+
 def fit_threshold(scores: np.ndarray, labels: Sequence[bool]) -> Threshold:
     """The cut (and direction) with the best balanced F1 on a dev split."""
-    best: tuple[float, Threshold] | None = None
-    candidates = np.unique(scores)
-    for sign in (1, -1):
-        for value in candidates:
-            threshold = Threshold(float(value), sign)
-            f1 = binary_figures(list(labels), threshold.predict(scores))["balanced_f1"] or 0.0
-            if best is None or f1 > best[0] + 1e-12:
-                best = (f1, threshold)
-    if best is None:
+    scores = np.asarray(scores, dtype=float)
+    truth = np.asarray(labels, dtype=bool)
+    if scores.size == 0:
         raise ValueError("no dev scores to fit a threshold on")
+    best: tuple[float, Threshold] | None = None
+    for sign in (1, -1):
+        cuts, f1 = _balanced_f1_at_cuts(sign * scores, truth)
+        i = int(np.argmax(f1))
+        if best is None or f1[i] > best[0] + 1e-12:
+            best = (float(f1[i]), Threshold(float(sign * cuts[i]), sign))
+    assert best is not None
     return best[1]
 
 
