@@ -395,7 +395,12 @@ if __name__ == "__main__":
     is_flag=True,
     help="Do not run the main job first when the warehouse has no scores yet.",
 )
-def validate(no_run: bool) -> None:
+@click.option(
+    "--skip-expertqa-pipeline",
+    is_flag=True,
+    help="Skip grading the ExpertQA answers with the whole pipeline (about a minute).",
+)
+def validate(no_run: bool, skip_expertqa_pipeline: bool) -> None:
     """Every validity figure beside its trivial baselines and the physicians' ceiling
     (K-QA, ExpertQA, HealthBench, rubric coverage); stored in `validity_metrics`."""
     from quarkmed_dagster.llm.resource import LLMGatewayResource
@@ -421,6 +426,9 @@ def validate(no_run: bool) -> None:
             settings.sample_data_dir,
             settings.model_profile,
             on_progress=lambda n: progress.advance(task, n),
+            pipeline_dir=None
+            if skip_expertqa_pipeline
+            else settings.data_home / "validation" / "expertqa",
         )
         gateway.flush_log()
     echo_validity(figures)

@@ -7,6 +7,10 @@ coverage figures are read from the warehouse of a pipeline run.
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +19,11 @@ import polars as pl
 from quarkmed_dagster.audit.kqa import judge_requests, panel_label, predicted_label
 from quarkmed_dagster.llm.types import Gateway
 from quarkmed_dagster.validity.datasets import expertqa_claims, kqa_dev, kqa_reported
+from quarkmed_dagster.validity.expertqa_answers import (
+    expertqa_answers,
+    usefulness_figures,
+    write_sample_folder,
+)
 from quarkmed_dagster.validity.figures import Figure, figures_frame, skipped
 from quarkmed_dagster.validity.healthbench import coverage_figures, healthbench_figures
 from quarkmed_dagster.validity.statements import physician_ceiling, statement_task
@@ -87,6 +96,34 @@ def _expertqa(gateway, judges, shared: Path, progress) -> list[Figure]:
     ]
 
 
+def _expertqa_pipeline(shared: Path, sample: Path, work_dir: Path) -> list[Figure]:
+    """The main job on the ExpertQA questions in a data home of its own (``work_dir``, kept
+    so a re-run reuses its cached calls), their answers imported; scores vs usefulness."""
+    from quarkmed_dagster.validity.expertqa_answers import DATASET, TASK
+
+    if not (shared / EXPERTQA).is_file():
+        return [skipped(TASK, DATASET, f"{shared / EXPERTQA} not found")]
+    answers = expertqa_answers(shared / EXPERTQA)
+    responses = write_sample_folder(answers, sample / "corpus", work_dir / "sample")
+    home = work_dir / "home"
+    (home / "responses_inbox").mkdir(parents=True, exist_ok=True)
+    shutil.copy(responses, home / "responses_inbox" / responses.name)
+    env = {
+        **os.environ,
+        "QUARKMED_DATA_HOME": str(home),
+        "QUARKMED_SAMPLE_DATA_DIR": str(work_dir / "sample"),
+    }
+    env.pop("QUARKMED_WAREHOUSE_PATH", None)
+    command = [sys.executable, "-c", "from quarkmed_dagster.cli import main; main()", "run"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    scores_sql = load_sql("select_validity_imported_scores")
+    warehouse = Warehouse(home / "warehouse.duckdb")
+    if not warehouse.path.is_file():
+        return [skipped(TASK, DATASET, f"the pipeline run failed: {done.stderr[-300:]}")]
+    scores = warehouse.read(scores_sql, ["expertqa/%"])
+    return usefulness_figures(answers, scores)
+
+
 def validity_statement_count(shared: Path) -> int:
     """Statements the judges grade per judge (for a progress bar)."""
     total = 0
@@ -105,11 +142,15 @@ def run_validation(
     sample_data_dir: Path,
     profile: str,
     on_progress: Callable[[int], None] | None = None,
+    pipeline_dir: Path | None = None,
 ) -> pl.DataFrame:
+    """``pipeline_dir`` set: also grade the ExpertQA answers with the whole pipeline there."""
     figures = [
         *_kqa(gateway, judge_models, shared_data_dir, sample_data_dir, on_progress),
         *_expertqa(gateway, judge_models, shared_data_dir, on_progress),
     ]
+    if pipeline_dir is not None:
+        figures += _expertqa_pipeline(shared_data_dir, sample_data_dir, pipeline_dir)
     hb = wh.read(load_sql("select_validity_healthbench_responses"))
     figures += healthbench_figures(hb) or [
         skipped(

@@ -215,3 +215,34 @@ def test_run_validation_end_to_end_on_a_tiny_folder(tmp_path, warehouse) -> None
     skipped = frame.filter(pl.col("metric") == "skipped")
     assert set(skipped["task"]) == {"score vs physician-criteria score", "rubric coverage"}
     assert skipped["value"].null_count() == skipped.height
+
+
+def test_expertqa_answer_figures_and_sample_folder(tmp_path) -> None:
+    from quarkmed_dagster.validity.expertqa_answers import (
+        usefulness_figures,
+        write_sample_folder,
+    )
+
+    answers = pl.DataFrame(
+        {
+            "question": ["q one?", "q two?", "q three?", "q four?"],
+            "model": ["expertqa/m"] * 4,
+            "response": ["a b c d", "a b", "a", "a b c"],
+            "usefulness": [2.0, 1.0, 0.0, 2.0],
+        }
+    )
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "doc.txt").write_text("text")
+    responses = write_sample_folder(answers, corpus, tmp_path / "sample")
+    assert pl.read_ndjson(responses).height == 4
+    assert (tmp_path / "sample" / "corpus" / "doc.txt").is_file()
+    assert pl.read_ndjson(tmp_path / "sample" / "queries" / "expertqa_questions.jsonl").height == 4
+    scores = pl.DataFrame(
+        {"question": ["q one?", "q two?", "q three?"], "our_score": [0.9, 0.5, 0.1]}
+    )
+    figures = {f.instrument: f for f in usefulness_figures(answers, scores)}
+    ours = figures["our pipeline score"]
+    assert ours.kind == "pipeline" and "1 of 4 answers unscored" in ours.note
+    assert ours.value == pytest.approx(1.0)  # the three scored answers are in expert order
+    assert figures["answer length"].kind == "baseline"
