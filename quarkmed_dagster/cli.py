@@ -426,3 +426,48 @@ def release_rescore(release_dirs: tuple[str, ...], **options: object) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.command()
+@click.option(
+    "--no-run",
+    is_flag=True,
+    help="Do not run the main job first when the warehouse has no scores yet.",
+)
+@click.option(
+    "--skip-expertqa-pipeline",
+    is_flag=True,
+    help="Skip grading the ExpertQA answers with the whole pipeline (about a minute).",
+)
+def validate(no_run: bool, skip_expertqa_pipeline: bool) -> None:
+    """Every validity figure beside its trivial baselines and the physicians' ceiling
+    (K-QA, ExpertQA, HealthBench, rubric coverage); stored in `validity_metrics`."""
+    from quarkmed_dagster.llm.resource import LLMGatewayResource
+    from quarkmed_dagster.validity.run import run_validation, validity_statement_count
+    from quarkmed_dagster.validity.show import echo_validity
+
+    settings = get_settings()
+    store = _warehouse()
+    if not no_run and not store.read("SELECT 1 FROM query_scores LIMIT 1").height:
+        click.echo("No scores in the warehouse yet: running the main job first.", err=True)
+        _run_main_job()
+    llm = LLMGatewayResource.from_settings()
+    judges = [m.model for m in llm.role_models("judges")]
+    total = validity_statement_count(settings.shared_data_dir) * len(judges)
+    with _progress() as progress:
+        task = progress.add_task("statements judged", total=total)
+        gateway = llm.gateway("validate")
+        figures = run_validation(
+            store,
+            gateway,
+            judges,
+            settings.shared_data_dir,
+            settings.sample_data_dir,
+            settings.model_profile,
+            on_progress=lambda n: progress.advance(task, n),
+            pipeline_dir=None
+            if skip_expertqa_pipeline
+            else settings.data_home / "validation" / "expertqa",
+        )
+        gateway.flush_log()
+    echo_validity(figures)

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         default=None, description="DuckDB file; defaults to <data_home>/warehouse.duckdb."
     )
     sample_data_dir: Path = Field(default=SAMPLE_DATA_DIR)
+    shared_data_dir: Path = Field(
+        default=PROJECT_ROOT.parent / "shared" / "data",
+        description="Expert-labelled third-party data read by `quarkmed validate`.",
+    )
     es_url: str | None = Field(default=None, description="Set -> Elasticsearch backend.")
     es_api_key: SecretStr | None = Field(default=None)
     es_index_prefix: str = "quarkmed-passages"

@@ -22,7 +22,7 @@ from quarkmed_dagster.report.scores import (
     leaderboard_section,
     rubric_section,
 )
-from quarkmed_dagster.report.validity import coverage_section
+from quarkmed_dagster.report.validity import coverage_section, validity_section
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 CSS = (
@@ -73,6 +73,7 @@ def build_report(wh: Warehouse) -> str:
     )
     skips = _read(wh, tables, "skipped_steps", load_sql("select_skipped_steps"))
     conc = _read(wh, tables, "concordance", "SELECT * FROM concordance")
+    validity = _read(wh, tables, "validity_metrics", "SELECT * FROM validity_metrics")
     calls = _read(wh, tables, "cost_by_model_stage", load_sql("select_report_calls"))
     body = [
         "<h1>QuarkMed evaluation report</h1>",
@@ -84,6 +85,7 @@ def build_report(wh: Warehouse) -> str:
         *dimension_section(dims),
         *healthbench_section(hb),
         *rubric_section(items, stats),
+        *validity_section(validity),
         *coverage_section(coverage),
         *agreement_section(iv, conc, panel, agreement),
         *reward_sections(wh, tables),

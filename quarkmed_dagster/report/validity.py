@@ -4,11 +4,15 @@ one of theirs (table ``rubric_coverage``, written by the rubric stage)."""
 
 from __future__ import annotations
 
+from html import escape
+
 import polars as pl
 
 from quarkmed_dagster.llm.config import is_baseline
 from quarkmed_dagster.report.html import model_label, section, table_html
 from quarkmed_dagster.report.svg import bar_chart
+from quarkmed_dagster.validity.show import instrument_label, verdict
+from quarkmed_dagster.validity.summary import with_baseline_comparison
 
 COLUMNS = (
     "rubric_set_version",
@@ -64,5 +68,47 @@ def coverage_section(coverage: pl.DataFrame) -> list[str]:
             "items.</p>",
             bar_chart(rows, "Physician coverage: recall and precision by tier", xmax=1.0),
             table_html(coverage.select(*COLUMNS)),
+        )
+    ]
+
+
+VALIDITY_TITLE = "Validity: agreement with experts beside trivial baselines"
+VALIDITY_COLUMNS = ["task", "dataset", "instrument", "metric", "value", "n", "vs_baselines"]
+
+
+def validity_section(figures: pl.DataFrame) -> list[str]:
+    """The ``validity_metrics`` figures (``quarkmed validate``), each instrument's row marked
+    when a trivial baseline of the same run beats it."""
+    if figures.is_empty():
+        return [
+            section(
+                VALIDITY_TITLE,
+                "<p class='empty'>No validity figures yet: run <code>quarkmed validate</code>.</p>",
+            )
+        ]
+    compared = with_baseline_comparison(figures)
+    rows = compared.with_columns(
+        pl.Series(
+            "instrument",
+            [instrument_label(r["instrument"], r["kind"]) for r in compared.iter_rows(named=True)],
+            dtype=pl.Utf8,
+        ),
+        pl.Series(
+            "vs_baselines", [verdict(r) for r in compared.iter_rows(named=True)], dtype=pl.Utf8
+        ),
+    )
+    below = rows.filter(pl.col("beats_baselines") == False)  # noqa: E712
+    judges = ", ".join(sorted(set(figures["judge_models"]))) if "judge_models" in figures else ""
+    return [
+        section(
+            VALIDITY_TITLE,
+            "<p><b>Leak-free, measured in one run.</b> Judges: "
+            f"{escape(judges)}. Trivial baselines (answer length, question-answer token overlap "
+            "and cosine, statement-answer overlap and cosines) are fitted on declared dev splits "
+            "(K-QA physician answers of questions outside the reported set; half of ExpertQA by "
+            "question) and reported on the rest; the judges are not fitted here. "
+            f"<b>{below.height} instrument figure(s) are below a trivial baseline</b> and are "
+            "marked BELOW.</p>",
+            table_html(rows.select(VALIDITY_COLUMNS), max_rows=120),
         )
     ]
