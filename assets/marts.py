@@ -49,7 +49,10 @@ class ConcordanceConfig(dg.Config):
     code_version="v2",
     description=(
         "Judge concordance with physicians on K-QA statement checks (399 triples): rate, "
-        "Cohen's kappa, balanced F1 per tier and judge; panels below the threshold flagged."
+        "Cohen's kappa, balanced F1 per tier and judge; panels below the threshold flagged. "
+        "A `limit` run is stored only with `store_limited`, under '<set>@first<N>' audit sets; "
+        "without audit/NLI_medical_annotator.csv in the sample folder the step records "
+        "'skipped: <reason>' (table skipped_steps) and writes nothing."
     ),
 )
 def kqa_judge_concordance(
@@ -82,6 +85,12 @@ def kqa_judge_concordance(
             "concordance",
             {
                 "dagster/row_count": out.height,
+                # a run on the first N rows never replaces the full result
+                "stored_as": "full"
+                if not config.limit or out["audit_set"].str.contains("@first").sum() == 0
+                else f"limited: <set>@first{config.limit}"
+                if config.store_limited
+                else "not stored (limited run)",
                 # judges (a panel included) below the threshold, physicians never counted
                 "flagged_panels": dg.MetadataValue.int(len(flagged_judges(out))),
                 "preview": dg.MetadataValue.md(

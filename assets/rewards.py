@@ -102,7 +102,9 @@ def _plot_metadata(plots: dict[str, str]) -> dict[str, Any]:
     description="Reference-Frozen Normalization statistics (median / robust scale per reward "
     "dimension) fitted once on the reference rollouts and frozen as a versioned JSON artifact "
     "with a content hash; rematerializing with the same version loads the frozen artifact. "
-    "Plot: the frozen location and scale per dimension.",
+    "Plot: the frozen location and scale per dimension. With no response text to fit on and "
+    "no frozen artifact (a folder of one's own without reference answers) the step records "
+    "'skipped: <reason>' (table skipped_steps), as does reward_vectors after it.",
 )
 def reward_normalization(
     context: dg.AssetExecutionContext, config: RewardStatsConfig, warehouse: WarehouseResource

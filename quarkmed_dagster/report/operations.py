@@ -17,7 +17,12 @@ def _fmt(value: float | None) -> str:
 
 
 def _kqa_summary(conc: pl.DataFrame) -> str:
-    kqa = conc.filter((pl.col("audit_set") == "kqa_nli_binary") & (pl.col("group_by") == "all"))
+    overall = conc.filter(pl.col("group_by") == "all")
+    kqa = overall.filter(pl.col("audit_set") == "kqa_nli_binary")
+    limited = ""
+    if kqa.is_empty():  # only a limited run was stored: shown as such, never as the full one
+        kqa = overall.filter(pl.col("audit_set").str.starts_with("kqa_nli_binary@first"))
+        limited = " (a limited run on the first statements only, not the full 399)"
     lines = [
         f"<li>{escape(model_label(r['judge_model'], r['is_baseline']))}: concordance "
         f"{_fmt(r['concordance'])}, Cohen's kappa {_fmt(r['kappa'])}, balanced F1 "
@@ -29,7 +34,7 @@ def _kqa_summary(conc: pl.DataFrame) -> str:
         return ""
     return (
         "<p>K-QA physician-labelled statement checks (fully met vs Entailment, physician "
-        "majority as truth):</p><ul>" + "".join(lines) + "</ul>"
+        f"majority as truth){limited}:</p><ul>" + "".join(lines) + "</ul>"
     )
 
 

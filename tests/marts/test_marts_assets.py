@@ -28,7 +28,10 @@ def test_stage_assets_materialize(tmp_path, monkeypatch):
         result = dg.materialize(
             [kqa_judge_concordance, concordance_suite, marts, html_report],
             resources={"warehouse": warehouse, "llm": llm},
-            run_config={"ops": {"kqa_judge_concordance": {"config": {"limit": 30}}}},
+            # a limited run is stored only on request, under '<set>@first30' audit sets
+            run_config={
+                "ops": {"kqa_judge_concordance": {"config": {"limit": 30, "store_limited": True}}}
+            },
         )
         assert result.success
         checks = result.get_asset_check_evaluations()
@@ -39,6 +42,7 @@ def test_stage_assets_materialize(tmp_path, monkeypatch):
             for m in [m.event_specific_data.materialization]
         }
         assert mats["kqa_judge_concordance"]["dagster/row_count"].value > 0
+        assert mats["kqa_judge_concordance"]["stored_as"].value == "limited: <set>@first30"
         judge_flagged = (
             warehouse.get()
             .read(
