@@ -12,7 +12,7 @@ from quarkmed_dagster.checks import suite_check_result
 from quarkmed_dagster.metadata import frame_to_markdown, table_metadata
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.retrieval import build_corpus_from_folders, retrieve_evidence
-from quarkmed_dagster.retrieval.leakage import excluded_passages, leaked_evidence, reference_links
+from quarkmed_dagster.retrieval.leakage import exclusions, leaked_evidence
 from quarkmed_dagster.retrieval.resource import RetrievalResource
 from quarkmed_dagster.settings import get_settings
 from quarkmed_dagster.warehouse import Warehouse, load_sql
@@ -188,17 +188,13 @@ class _Exclusions:
 
 
 def own_reference_exclusions(store: Warehouse, version: str, query_ids: list[str]) -> _Exclusions:
-    documents = store.read(load_sql("select_leakage_documents"), [version])
-    references = store.read(load_sql("select_reference_answer_texts"))
-    links = reference_links(documents, references, query_ids)
-    passages = store.read(
-        "SELECT passage_id, doc_id FROM passages WHERE corpus_version = ?", [version]
+    table, excluded = exclusions(
+        store.read(load_sql("select_leakage_documents"), [version]),
+        store.read(load_sql("select_leakage_passages"), [version]),
+        store.read(load_sql("select_reference_answer_texts")),
+        query_ids,
     )
-    counts = passages.group_by("doc_id").agg(pl.len().cast(pl.Int32).alias("n_passages"))
-    table = links.join(counts, on="doc_id", how="left").with_columns(
-        pl.lit(version).alias("corpus_version"), pl.col("n_passages").fill_null(0)
-    )
-    return _Exclusions(table, excluded_passages(links, passages))
+    return _Exclusions(table.with_columns(pl.lit(version).alias("corpus_version")), excluded)
 
 
 @dg.asset_check(

@@ -15,7 +15,7 @@ import numpy as np
 import tantivy
 
 from quarkmed_dagster.retrieval.backend import ModeSearch
-from quarkmed_dagster.retrieval.records import Hit, Passage
+from quarkmed_dagster.retrieval.records import Hit, Passage, RetrievalBackendError
 from quarkmed_dagster.retrieval.terms import query_terms
 
 COMPLETE_MARKER = "COMPLETE"
@@ -83,7 +83,10 @@ class EmbeddedIndex(ModeSearch):
     def _index(self, corpus_version: str) -> tantivy.Index:
         if corpus_version not in self._open:
             if not self.has_version(corpus_version):
-                raise FileNotFoundError(f"no embedded index for corpus version {corpus_version}")
+                raise RetrievalBackendError(
+                    f"no embedded index for corpus version {corpus_version} under "
+                    f"{self.index_dir}: re-materialize knowledge_corpus"
+                )
             self._open[corpus_version] = tantivy.Index.open(
                 str(self._folder(corpus_version) / "bm25")
             )

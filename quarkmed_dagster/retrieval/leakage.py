@@ -8,8 +8,12 @@ shingles appear in the document (the document quotes the answer) or of the docum
 the reference (the document is a piece of the answer). Retrieval then drops every passage of
 those documents for that query only; other queries may still cite them.
 
+A passage is excluded on its own too when it is mostly a piece of the query's reference
+answer although its document as a whole is not (a page that shares one paragraph with the
+answer): the same containment, passage by passage.
+
 The same shingle containment checks a stored evidence set from the outside, passage by
-passage (``leaked_evidence``): it does not trust the document links it is meant to verify.
+passage (``leaked_evidence``): it does not trust the links it is meant to verify.
 """
 
 from __future__ import annotations
@@ -94,6 +98,50 @@ def reference_links(
         [{"query_id": q, "doc_id": d, **v} for (q, d), v in sorted(rows.items())],
         schema=LINK_SCHEMA,
     )
+
+
+EXCLUSION_SCHEMA = {
+    "query_id": pl.String,
+    "doc_id": pl.String,
+    "passage_id": pl.String,
+    "reason": pl.String,
+    "containment": pl.Float64,
+    "n_passages": pl.Int32,
+}
+
+
+def exclusions(
+    documents: pl.DataFrame,
+    passages: pl.DataFrame,
+    references: pl.DataFrame,
+    query_ids: Iterable[str],
+) -> tuple[pl.DataFrame, dict[str, set[str]]]:
+    """The exclusion table (one row per reference document, or per passage that is mostly a
+    piece of the reference on its own: ``passage_id`` set, reason ``passage``) and, per
+    query, every passage it must not get. ``passages``: passage_id, doc_id, text."""
+    query_ids = list(query_ids)
+    doc_links = reference_links(documents, references, query_ids)
+    counts = passages.group_by("doc_id").agg(pl.len().cast(pl.Int32).alias("n_passages"))
+    doc_rows = doc_links.join(counts, on="doc_id", how="left").with_columns(
+        pl.lit(None, dtype=pl.String).alias("passage_id"), pl.col("n_passages").fill_null(0)
+    )
+    units = passages.select(pl.col("passage_id").alias("doc_id"), "text")
+    passage_links = reference_links(units, references, query_ids).rename({"doc_id": "passage_id"})
+    doc_of = passages.select("passage_id", "doc_id")
+    passage_rows = (
+        passage_links.join(doc_of, on="passage_id")
+        .join(doc_rows.select("query_id", "doc_id"), on=["query_id", "doc_id"], how="anti")
+        .with_columns(
+            pl.lit("passage").alias("reason"), pl.lit(1, dtype=pl.Int32).alias("n_passages")
+        )
+    )
+    table = pl.concat(
+        [doc_rows.select(list(EXCLUSION_SCHEMA)), passage_rows.select(list(EXCLUSION_SCHEMA))]
+    ).sort("query_id", "doc_id", "passage_id", nulls_last=False)
+    excluded = excluded_passages(doc_links, passages)
+    for query_id, passage_id in passage_rows.select("query_id", "passage_id").iter_rows():
+        excluded.setdefault(query_id, set()).add(passage_id)
+    return table, excluded
 
 
 def excluded_passages(links: pl.DataFrame, passages: pl.DataFrame) -> dict[str, set[str]]:

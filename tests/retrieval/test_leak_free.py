@@ -232,3 +232,30 @@ def test_leak_check_fails_on_a_leaked_row_and_passes_on_the_pipeline(tmp_path, m
         assert not evaluation.passed and evaluation.metadata["leaked_rows"].value == 1
     finally:
         get_settings.cache_clear()
+
+
+def test_a_passage_that_is_a_piece_of_the_answer_is_excluded_alone() -> None:
+    from quarkmed_dagster.retrieval.leakage import exclusions
+
+    answer = (
+        "Acute bronchitis usually resolves without antibiotics within three weeks; honey, "
+        "fluids and rest ease the cough, and smoking should be avoided."
+    )
+    passages = pl.DataFrame(
+        {
+            "passage_id": ["p1", "p2", "p3"],
+            "doc_id": ["page", "page", "page"],
+            "text": [
+                answer,
+                "Pneumonia is an infection of the lungs that may need antibiotics and a chest "
+                "x-ray, and sometimes care in hospital for older people.",
+                "Influenza vaccines are offered every autumn to people over sixty-five and to "
+                "anyone with a chronic heart or lung disease.",
+            ],
+        }
+    )
+    documents = pl.DataFrame({"doc_id": ["page"], "text": [" ".join(passages["text"])]})
+    answers = pl.DataFrame({"query_id": ["q1"], "answer_text": [answer]})
+    table, excluded = exclusions(documents, passages, answers, ["q1", "q2"])
+    assert excluded == {"q1": {"p1"}}  # the page as a whole is not the answer
+    assert table.select("reason", "passage_id").rows() == [("passage", "p1")]

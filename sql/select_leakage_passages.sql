@@ -1,0 +1,3 @@
+SELECT passage_id, doc_id, text
+FROM passages
+WHERE corpus_version = ?
