@@ -255,7 +255,12 @@ def test_a_passage_that_is_a_piece_of_the_answer_is_excluded_alone() -> None:
         }
     )
     documents = pl.DataFrame({"doc_id": ["page"], "text": [" ".join(passages["text"])]})
-    answers = pl.DataFrame({"query_id": ["q1"], "answer_text": [answer]})
+    # The answer goes on beyond the shared paragraph: page and answer overlap by a third.
+    longer = (
+        f"{answer} Cough medicines such as dextromethorphan may help at night for adults. "
+        "See a doctor if a fever lasts more than three days or breathing becomes difficult."
+    )
+    answers = pl.DataFrame({"query_id": ["q1"], "answer_text": [longer]})
     table, excluded = exclusions(documents, passages, answers, ["q1", "q2"])
     assert excluded == {"q1": {"p1"}}  # the page as a whole is not the answer
     assert table.select("reason", "passage_id").rows() == [("passage", "p1")]
