@@ -197,10 +197,10 @@ def score_warehouse(
 
 
 def store_scores(warehouse: Warehouse, scores: pl.DataFrame, board: pl.DataFrame) -> None:
-    """Replace the stored query_scores and leaderboard rows with these."""
-    if scores.height:
-        warehouse.upsert_rows("query_scores", scores, ["response_id"])
-        warehouse.upsert_rows("leaderboard", board, ["candidate_model", "category"])
+    """Replace the whole stored query_scores and leaderboard with these, in one transaction:
+    a response whose rubric is no longer current (under review, dropped) and a model or
+    category that is gone leave no row behind; nothing scored empties both tables."""
+    warehouse.replace_tables({"query_scores": scores, "leaderboard": board})
 
 
 def rescore(warehouse: Warehouse, weights: dict[str, float], **cfg_overrides) -> pl.DataFrame:
