@@ -165,11 +165,45 @@ def with_overall_category(frame: pl.DataFrame, queries: pl.DataFrame | None = No
     return pl.concat([frame, frame.with_columns(category=pl.lit("all"))])
 
 
+BOARD_KEYS = ["candidate_model", "is_baseline", "category"]
+COMMON_COLUMNS = {"score": "common_score", "ci_low": "common_ci_low", "ci_high": "common_ci_high"}
+
+
+def common_query_set(df: pl.DataFrame) -> pl.DataFrame:
+    """(category, query_id) pairs scored (non-NULL) by every model that has any score in
+    that category: the queries on which the models of a category can be compared."""
+    scored = df.filter(pl.col("score").is_not_null()).select("category", "candidate_model",
+                                                              "query_id").unique()  # fmt: skip
+    n_models = scored.group_by("category").agg(n_models=pl.col("candidate_model").n_unique())
+    per_query = scored.group_by("category", "query_id").agg(n=pl.col("candidate_model").n_unique())
+    common = per_query.join(n_models, on="category").filter(pl.col("n") == pl.col("n_models"))
+    return common.select("category", "query_id")
+
+
 def leaderboard_frame(scores: pl.DataFrame, queries: pl.DataFrame, seed: int = 0) -> pl.DataFrame:
-    """Per model, overall ('all') and per category: mean score with seeded bootstrap CI."""
+    """Per model, overall ('all') and per category: mean score with seeded bootstrap CI over
+    the model's own scored responses (``n_scored`` of them, ``n_queries`` queries), and the
+    same over the category's common query set (``common_score``, ``common_ci_low/high``,
+    ``n_common`` queries; ``common_query_set``), where every model is compared on the same
+    queries."""
     df = with_overall_category(scores, queries)
-    out = interval_frame(df, "score", ["candidate_model", "is_baseline", "category"], seed=seed)
-    return out.drop("n_scored").sort(["category", "score"], descending=[False, True])
+    out = interval_frame(df, "score", BOARD_KEYS, seed=seed)
+    common = common_query_set(df)
+    n_common = common.group_by("category").agg(n_common=pl.len())
+    on_common = df.join(common, on=["category", "query_id"])
+    if on_common.height:
+        common_board = interval_frame(on_common, "score", BOARD_KEYS, carry=(), seed=seed)
+        out = out.join(
+            common_board.select(*BOARD_KEYS, *COMMON_COLUMNS).rename(COMMON_COLUMNS),
+            on=BOARD_KEYS,
+            how="left",
+        )
+    else:
+        out = out.with_columns(pl.lit(None, pl.Float64).alias(c) for c in COMMON_COLUMNS.values())
+    out = out.join(n_common, on="category", how="left").with_columns(
+        pl.col("n_common").fill_null(0).cast(pl.Int64)
+    )
+    return out.sort(["category", "score"], descending=[False, True], nulls_last=True)
 
 
 def load_inputs(warehouse: Warehouse) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
