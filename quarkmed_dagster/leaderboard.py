@@ -107,4 +107,6 @@ def rescore_comparison_text(stored: pl.DataFrame, rescored: pl.DataFrame, label:
             f"{rank:>4}  {name:<{width}} {_fmt(row['score']):>6}  {ci:>15}  "
             f"{_fmt(old_score):>6}  {change:>7}  {old_rank if old_rank else 'n/a'}"
         )
+    if new.height and "n_common" in new.columns:
+        lines.append(common_set_note(new))
     return "\n".join(lines)

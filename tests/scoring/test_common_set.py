@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from quarkmed_dagster.leaderboard import leaderboard_text
+from quarkmed_dagster.leaderboard import leaderboard_text, rescore_comparison_text
 from quarkmed_dagster.marts.views import create_marts
 from quarkmed_dagster.report.build import build_report
 from quarkmed_dagster.scoring.frames import score_warehouse, store_scores
+from quarkmed_dagster.warehouse import load_sql
 from tests.scoring.test_rescore import DEFAULT_B, seed
 from tests.scoring.test_store_scores import _add_second_query
 
@@ -52,3 +53,12 @@ def test_same_query_set_says_so(warehouse):
     board = _board(warehouse)
     assert all(r["common_score"] == pytest.approx(r["score"]) for r in board.values())
     assert "every model is scored on the same 1 queries" in leaderboard_text(warehouse)
+
+
+def test_rescore_comparison_warns_about_different_query_sets(warehouse):
+    seed(warehouse)
+    _add_second_query(warehouse)
+    _, board = score_warehouse(warehouse)
+    text = rescore_comparison_text(warehouse.read(load_sql("select_leaderboard_overall")),
+                                   board, "default")  # fmt: skip
+    assert "WARNING: the models are scored on different queries" in text
