@@ -38,6 +38,7 @@ from quarkmed_dagster.rewards.tables import (
     model_weight_steps,
     reference_samples,
     scores_frame,
+    shared_weight_step,
     vectors_frame,
     weight_trajectories,
 )
@@ -186,11 +187,13 @@ def reward_normalization(
     group_name=GROUP,
     kinds=PLOT_KINDS,
     owners=OWNERS,
-    code_version="reward-vectors-v2",
+    code_version="reward-vectors-v3",  # v3: one shared weighting step
     description="Per-response reward vector over the alignment matrix (raw and RFN-normalized, "
     "each value traced to its rubric items / check / feedback), and in `reward_scores` the "
-    "Tri-Factor weighted aggregate per response with the safety gates applied last. Plots: raw "
-    "value per dimension (median, interquartile range), aggregate reward per model.",
+    "Tri-Factor weighted aggregate per response (one weighting step fitted on all models' "
+    "vectors pooled, shared by every model so rewards compare) with the safety gates applied "
+    "last. Plots: raw value per dimension (median, interquartile range), aggregate reward per "
+    "model.",
 )
 def reward_vectors(config: RewardStatsConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.get()
@@ -207,9 +210,8 @@ def reward_vectors(config: RewardStatsConfig, warehouse: WarehouseResource) -> d
     responses, verdicts, feedback = _inputs(store)
     raw = compute_raw_vectors(matrix, responses, verdicts, feedback)
     vectors = vectors_frame(matrix, responses, raw, stats)
-    scores = scores_frame(
-        matrix, responses, raw, vectors, model_weight_steps(matrix, vectors), stats.version
-    )
+    shared = shared_weight_step(matrix, vectors)  # one step for all: rewards are compared
+    scores = scores_frame(matrix, responses, raw, vectors, shared, stats.version)
     store.replace_rows("reward_vectors", vectors, ["stats_version"], [stats.version])
     store.replace_rows("reward_scores", scores, ["stats_version"], [stats.version])
     by_model = (
@@ -238,6 +240,10 @@ def reward_vectors(config: RewardStatsConfig, warehouse: WarehouseResource) -> d
                 "responses": scores.height,
                 "gated_responses": int(scores["gated"].sum()),
                 "missing_values": int(vectors["normalized_value"].null_count()),
+                # the one Tri-Factor step (all models' vectors pooled) weighting every reward
+                "shared_weights": dg.MetadataValue.json(
+                    {d: round(w, 4) for d, w in sorted(shared.weights.items())}
+                ),
                 "mean_reward_by_model": dg.MetadataValue.md(frame_to_markdown(by_model)),
             }
             | plots,

@@ -24,7 +24,8 @@ def leaderboard_text(warehouse: Warehouse) -> str:
     width = max(len("model"), *map(len, labels))
     lines = ["LEADERBOARD (offline baseline models are labelled [baseline])"]
     header = (
-        f"{'rank':>4}  {'model':<{width}} {'score':>6}  {'95% CI':>15}  {'queries':>7}  coverage"
+        f"{'rank':>4}  {'model':<{width}} {'score':>6}  {'95% CI':>15}  {'scored':>6}  "
+        f"{'common':>6}  {'common 95% CI':>15}  coverage"
     )
     lines.append(header)
     for rank, (row, label) in enumerate(zip(rows, labels, strict=True), start=1):
@@ -32,11 +33,42 @@ def leaderboard_text(warehouse: Warehouse) -> str:
             score, ci = "n/a", "(unscored)"
         else:
             score, ci = f"{row['score']:.3f}", f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
-        coverage = "n/a" if row["coverage"] is None else f"{row['coverage']:.0%}"
-        lines.append(
-            f"{rank:>4}  {label:<{width}} {score:>6}  {ci:>15}  {row['n_queries']:>7}  {coverage}"
+        common = _fmt(row.get("common_score"))
+        common_ci = (
+            "n/a"
+            if row.get("common_score") is None
+            else f"[{row['common_ci_low']:.3f}, {row['common_ci_high']:.3f}]"
         )
+        coverage = "n/a" if row["coverage"] is None else f"{row['coverage']:.0%}"
+        scored = "n/a" if row.get("n_scored") is None else str(row["n_scored"])
+        lines.append(
+            f"{rank:>4}  {label:<{width}} {score:>6}  {ci:>15}  {scored:>6}  "
+            f"{common:>6}  {common_ci:>15}  {coverage}"
+        )
+    lines.append(common_set_note(frame))
     return "\n".join(lines)
+
+
+def common_set_note(frame: pl.DataFrame) -> str:
+    """Says whether the models' means are over the same queries; ``frame``: overall rows
+    of ``select_leaderboard_overall``."""
+    if "n_common" not in frame.columns or frame["n_scored"].null_count() == frame.height:
+        return "(this leaderboard was stored without its scored and common-set counts)"
+    n_common = int(frame["n_common"].fill_null(0).max())
+    same = all(
+        r["score"] is None or (r["common_score"] is not None
+                               and abs(r["score"] - r["common_score"]) < 1e-12)
+        for r in frame.iter_rows(named=True)
+    )  # fmt: skip
+    if same:
+        return f"every model is scored on the same {n_common} queries: score = common"
+    scored = frame["n_scored"].drop_nulls()
+    return (
+        f"WARNING: the models are scored on different queries ({int(scored.min())} to "
+        f"{int(scored.max())} scored responses): 'score' is each model's mean over its own "
+        f"subset, 'common' the mean over the {n_common} queries every model has a score on; "
+        "compare models on 'common'"
+    )
 
 
 def _fmt(value: float | None, spec: str = ".3f") -> str:
@@ -75,4 +107,6 @@ def rescore_comparison_text(stored: pl.DataFrame, rescored: pl.DataFrame, label:
             f"{rank:>4}  {name:<{width}} {_fmt(row['score']):>6}  {ci:>15}  "
             f"{_fmt(old_score):>6}  {change:>7}  {old_rank if old_rank else 'n/a'}"
         )
+    if new.height and "n_common" in new.columns:
+        lines.append(common_set_note(new))
     return "\n".join(lines)

@@ -4,8 +4,8 @@ CREATE TABLE IF NOT EXISTS reward_normalization_stats (
     reference VARCHAR NOT NULL,
     matrix_version VARCHAR NOT NULL,
     dimension VARCHAR NOT NULL,
-    location DOUBLE NOT NULL,
-    scale DOUBLE NOT NULL,
+    location DOUBLE,  -- NULL: no reference value (method empty)
+    scale DOUBLE,
     n INTEGER NOT NULL,
     method VARCHAR NOT NULL,
     degenerate BOOLEAN NOT NULL,

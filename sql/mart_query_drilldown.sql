@@ -28,5 +28,6 @@ FROM candidate_responses AS cr
 JOIN queries AS q ON q.query_id = cr.query_id
 JOIN current_rubric_items AS ri ON ri.query_id = cr.query_id
 LEFT JOIN item_verdicts AS iv ON iv.response_id = cr.response_id AND iv.item_id = ri.item_id
-LEFT JOIN query_scores AS qs ON qs.response_id = cr.response_id
+LEFT JOIN query_scores AS qs  -- a score made on another rubric version is not shown
+  ON qs.response_id = cr.response_id AND qs.rubric_set_version = ri.rubric_set_version
 LEFT JOIN score_versions AS s ON s.candidate_model = cr.candidate_model;

@@ -31,6 +31,16 @@ def majority_pitfall(levels: list[float | None]) -> tuple[float | None, int, flo
     return winner, len(votes), top / len(votes)
 
 
+def panel_vote(
+    levels: list[float | None], harmful: bool
+) -> tuple[float | None, int, float | None]:
+    """The panel's decision on one item; a tie always resolves to the more severe side. An
+    item describing harm (a Pitfall item, a HealthBench negative-points criterion: a higher
+    level means the response does the harmful thing) takes the higher tied level; a positive
+    item takes the lower one (less credit)."""
+    return majority_pitfall(levels) if harmful else majority(levels)
+
+
 def krippendorff_alpha(matrix: list[list[float | None]]) -> float | None:
     """matrix[judge][unit]; ordinal alpha, NULL = missing. Undefined (NULL) without two
     distinct values, or when no unit was rated by two judges (e.g. one judge all NULL)."""

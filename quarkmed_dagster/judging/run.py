@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from quarkmed_dagster.judging.panel import majority, majority_pitfall
+from quarkmed_dagster.judging.panel import panel_vote
 from quarkmed_dagster.judging.parse import parse_verdicts
 from quarkmed_dagster.judging.payloads import (
     batched_prompts,
@@ -126,8 +126,7 @@ def panel_rows(verdict_rows: list[dict], tiers: dict[str, str]) -> list[dict]:
         votes.setdefault((v["response_id"], v["item_id"]), []).append(v["level"])
     out = []
     for (rid, iid), levels in votes.items():
-        vote = majority_pitfall if tiers.get(iid) == "Pitfall" else majority
-        level, n, agree = vote(levels)
+        level, n, agree = panel_vote(levels, harmful=tiers.get(iid) == "Pitfall")
         out.append(
             {"response_id": rid, "item_id": iid, "level": level, "n_votes": n, "agreement": agree}
         )

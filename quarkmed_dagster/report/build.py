@@ -53,7 +53,9 @@ def build_report(wh: Warehouse) -> str:
     tables = _tables(wh)
     lb_table = "leaderboard_versioned" if "leaderboard_versioned" in tables else "leaderboard"
     lb = _read(wh, tables, lb_table, f"SELECT * FROM {lb_table}")
-    qs = _read(wh, tables, "query_scores", "SELECT * FROM query_scores")
+    # the marts' view keeps only scores made on the current rubric
+    qs_table = "query_scores_versioned" if "query_scores_versioned" in tables else "query_scores"
+    qs = _read(wh, tables, qs_table, f"SELECT * FROM {qs_table}")
     dims = _read(wh, tables, "leaderboard_dimensions", "SELECT * FROM leaderboard_dimensions")
     hb = _read(wh, tables, "healthbench_scores", "SELECT * FROM healthbench_scores")
     items = _read(wh, tables, "current_rubric_items", "SELECT tier FROM current_rubric_items")

@@ -4,8 +4,11 @@ HealthBench-compatible scores."""
 
 from __future__ import annotations
 
+from html import escape
+
 import polars as pl
 
+from quarkmed_dagster.leaderboard import common_set_note
 from quarkmed_dagster.llm.config import is_baseline
 from quarkmed_dagster.marts.dimensions import VERSION_COLUMNS
 from quarkmed_dagster.report.html import model_label, section, table_html, with_model_labels
@@ -39,7 +42,10 @@ def leaderboard_section(lb: pl.DataFrame) -> list[str]:
     overall = lb.filter(is_overall(pl.col("category"))).sort(
         "score", "candidate_model", descending=[True, False], nulls_last=True
     )
-    shown = ["model", "score", "ci_low", "ci_high", "n_queries", "coverage"]
+    shown = ["model", "score", "ci_low", "ci_high", "n_queries", "n_scored", "coverage"]
+    common = ["common_score", "common_ci_low", "common_ci_high", "n_common"]
+    shown = [c for c in shown + common if c in lb.columns or c == "model"]
+    note = common_set_note(overall) if "n_scored" in overall.columns else ""
     out = [
         section(
             "Leaderboard (95% interval)",
@@ -48,7 +54,10 @@ def leaderboard_section(lb: pl.DataFrame) -> list[str]:
             ),
             table_html(overall.select(shown)),
             "<p>Interval: seeded percentile bootstrap over queries. A score is missing (not 0) "
-            "when too few of a response's rubric items could be judged.</p>",
+            "when too few of a response's rubric items could be judged. n_scored: responses "
+            "with a score, each model's score being the mean over its own; common_score: the "
+            "mean over the n_common queries every model has a score on (compare models on "
+            f"it when the sets differ).</p><p><b>{escape(note)}</b></p>",
             versions_html(lb),
         )
     ]

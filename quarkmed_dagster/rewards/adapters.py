@@ -8,7 +8,8 @@ Group mean-centering of advantages (GRPO) stays on: it does not rescale.
 
 A missing aggregate (nothing could be scored) becomes ``None`` for TRL, which TRL treats as
 "this reward function does not apply" (NaN); verl and OpenRLHF need a number, so they get
-``missing_reward`` (default 0.0, the reference median) and the fact is logged in extras.
+``missing_reward`` (default 0.0, the reference median) and the fact is flagged: verl's
+``missing`` key per sample, OpenRLHF's ``extra_logs["missing"]`` (1.0 = missing).
 """
 
 from __future__ import annotations
@@ -140,7 +141,9 @@ def make_openrlhf_reward_func(
     ``queries`` are prompt + response strings; the response is the text after the prompt.
     ``labels`` (from ``--label_key``; absent without it) carry the query_id. Returns
     ``{"rewards", "scores", "extra_logs"}``; rewards are torch tensors when torch is
-    importable (OpenRLHF's environment), plain lists otherwise. ``scores`` are the same
+    importable (OpenRLHF's environment), plain lists otherwise. A response with no scorable
+    dimension gets ``missing_reward`` and ``extra_logs["missing"]`` = 1.0 (else 0.0), as verl's
+    rows carry ``missing``. ``scores`` are the same
     RFN-scale rewards (not [0, 1]): set any ``--dynamic_filtering_reward_range`` in those units.
     """
 
@@ -158,10 +161,12 @@ def make_openrlhf_reward_func(
         results = scorer.score_batch(requests)
         rewards = [missing_reward if r["reward"] is None else r["reward"] for r in results]
         gated = [1.0 if r["gated"] else 0.0 for r in results]
+        # 1.0 where nothing could be scored and ``missing_reward`` stands in for the reward
+        missing = [1.0 if r["reward"] is None else 0.0 for r in results]
         payload: dict[str, Any] = {
             "rewards": rewards,
             "scores": rewards,
-            "extra_logs": {"gated": gated},
+            "extra_logs": {"gated": gated, "missing": missing},
         }
         if as_tensor:
             try:
@@ -170,7 +175,10 @@ def make_openrlhf_reward_func(
                 payload = {
                     "rewards": torch.tensor(rewards),
                     "scores": torch.tensor(rewards),
-                    "extra_logs": {"gated": torch.tensor(gated)},
+                    "extra_logs": {
+                        "gated": torch.tensor(gated),
+                        "missing": torch.tensor(missing),
+                    },
                 }
             except ImportError:
                 pass

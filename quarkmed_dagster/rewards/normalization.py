@@ -7,10 +7,13 @@ frozen reference policy's rollouts:
 
 where m_d is the reference median and s_d a robust scale of the reference values (IQR/1.349,
 falling back to 1.4826 * MAD, then the standard deviation, then 1 for a constant dimension,
-flagged ``degenerate``). The statistics are a versioned JSON artifact with a content hash;
-a stored version is immutable: refitting on another policy's rollouts never changes it, a
-new fit needs a new version name. Because (m, s) are location/scale-equivariant, a raw
-signal rescaled as a*x + b (a > 0) normalises to the same z.
+flagged ``degenerate``). A dimension with no reference value has no statistics (method
+``empty``, location and scale None): its values stay missing, never normalised against
+made-up ones. The statistics are a versioned JSON artifact with a content hash (required: an
+artifact without it, or with a wrong one, is refused); a stored version is immutable:
+refitting on another policy's rollouts never changes it, a new fit needs a new version name.
+Because (m, s) are location/scale-equivariant, a raw signal rescaled as a*x + b (a > 0)
+normalises to the same z.
 """
 
 from __future__ import annotations
@@ -35,8 +38,11 @@ class FrozenArtifactError(RuntimeError):
 
 @dataclass(frozen=True)
 class DimensionStats:
-    location: float
-    scale: float
+    """``location`` and ``scale`` are None for a dimension with no reference value
+    (method ``empty``): it has nothing to be normalised against, so it stays missing."""
+
+    location: float | None
+    scale: float | None
     n: int
     method: str
     degenerate: bool
@@ -74,7 +80,9 @@ class NormalizationStats:
         stored_hash = body.pop("content_hash", None)
         dims = {k: DimensionStats(**v) for k, v in body.pop("dimensions").items()}
         stats = cls(dimensions=dims, **body)
-        if stored_hash is not None and stored_hash != stats.content_hash:
+        if stored_hash is None:  # an unchecked artifact is never used
+            raise FrozenArtifactError(f"artifact {stats.version}: no content_hash")
+        if stored_hash != stats.content_hash:
             raise FrozenArtifactError(f"artifact {stats.version}: content hash mismatch")
         return stats
 
@@ -83,7 +91,7 @@ def robust_location_scale(values: Iterable[float | None]) -> DimensionStats:
     """Median and a robust scale of the non-missing values (see module docstring)."""
     arr = np.array([v for v in values if v is not None and math.isfinite(v)], dtype=float)
     if arr.size == 0:
-        return DimensionStats(0.0, 1.0, 0, "empty", True)
+        return DimensionStats(None, None, 0, "empty", True)  # no data: missing, not (0, 1)
     location = float(np.median(arr))
     q75, q25 = np.percentile(arr, [75, 25])
     candidates = (
@@ -134,9 +142,13 @@ def check_fits(stats: NormalizationStats, matrix_version: str, names: Iterable[s
 
 
 def normalize_value(stats: NormalizationStats, name: str, value: float | None) -> float | None:
-    if value is None or not math.isfinite(value) or name not in stats.dimensions:
+    """z of ``value``; None when the value is missing or the dimension has no statistics (not
+    in the artifact, or fitted on no reference value: ``empty``)."""
+    dim = stats.dimensions.get(name)
+    if value is None or not math.isfinite(value) or dim is None:
         return None
-    dim = stats.dimensions[name]
+    if dim.n == 0 or dim.location is None or dim.scale is None:
+        return None
     z = stats.location_out + stats.scale_out * (value - dim.location) / dim.scale
     return float(min(max(z, -stats.clip), stats.clip))
 

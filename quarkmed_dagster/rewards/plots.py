@@ -141,7 +141,9 @@ def reference_stats_chart(stats: pl.DataFrame) -> str:
     """Per dimension of ``reward_normalization_stats`` rows: the frozen location (reference
     median) with location ± scale, on the raw [0, 1] scale."""
     rows = [
-        (
+        (f"{r['dimension']} (no reference data)", None, None, None)
+        if r["location"] is None
+        else (
             f"{r['dimension']}{' (degenerate)' if r['degenerate'] else ''}",
             r["location"],
             r["location"] - r["scale"],

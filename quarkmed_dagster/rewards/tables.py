@@ -121,8 +121,17 @@ def _batches(frame: pl.DataFrame) -> dict[str, list[dict[str, float | None]]]:
 
 
 def model_weight_steps(matrix: AlignmentMatrix, vectors: pl.DataFrame) -> dict[str, WeightStep]:
-    """One TADW step per candidate model / checkpoint, from its own normalized batch."""
+    """One TADW step per candidate model / checkpoint, from its own normalized batch: where
+    each model is weak (the trajectory). Never used to weight rewards compared across
+    models: that is ``shared_weight_step``."""
     return {m: tri_factor_weights(matrix, b) for m, b in sorted(_batches(vectors).items())}
+
+
+def shared_weight_step(matrix: AlignmentMatrix, vectors: pl.DataFrame) -> WeightStep:
+    """One TADW step on every model's normalized vectors pooled: the single set of weights
+    of ``reward_scores``, so two models' rewards are weighted alike and comparable."""
+    pooled = [v for batch in _batches(vectors).values() for v in batch]
+    return tri_factor_weights(matrix, pooled)
 
 
 def scores_frame(
@@ -130,9 +139,11 @@ def scores_frame(
     responses: pl.DataFrame,
     raw: dict[str, RawVector],
     vectors: pl.DataFrame,
-    steps: dict[str, WeightStep],
+    step: WeightStep,
     stats_version: str,
 ) -> pl.DataFrame:
+    """One reward per response, every response weighted by the same ``step``
+    (``shared_weight_step``), then the safety gates."""
     z_by_response: dict[str, dict[str, float | None]] = defaultdict(dict)
     for row in vectors.iter_rows(named=True):
         z_by_response[row["response_id"]][row["dimension"]] = row["normalized_value"]
@@ -141,7 +152,7 @@ def scores_frame(
         rid, model = row["response_id"], row["candidate_model"]
         vec = raw[rid]
         agg = aggregate(
-            matrix, z_by_response[rid], steps[model].weights, vec.major_pitfalls, vec.minor_pitfalls
+            matrix, z_by_response[rid], step.weights, vec.major_pitfalls, vec.minor_pitfalls
         )
         rows.append(
             {

@@ -3,12 +3,12 @@ Re-scoring with new weights is a pure pass over stored verdicts (no model calls)
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import polars as pl
 
 from quarkmed_dagster.scoring.bootstrap import Interval, bootstrap_ci
-from quarkmed_dagster.scoring.hierarchical import RATIO_EPSILON, ScoringConfig
+from quarkmed_dagster.scoring.hierarchical import QueryScore, ScoringConfig, Sums, eq2
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 IH_TIERS = ("Important", "Highlight")
@@ -27,8 +27,9 @@ def score_frame(
     count as NULL. An item's effective weight is its tier weight x its item weight / the mean
     item weight of its tier in the query's rubric (``hierarchical.effective_weights``).
 
-    The Eq. 2 math of ``hierarchical.score_query`` (the readable reference), as column
-    expressions over all responses at once; tests check both agree on random cases.
+    The per-response ``hierarchical.Sums`` are column expressions over all responses at
+    once; ``hierarchical.eq2`` (the same function ``score_query`` ends in) then decides each
+    score, so the two paths share every rule; tests check the sums agree on random cases.
     """
     cfg = cfg or ScoringConfig()
     items = rubric_items.lazy().with_columns(w=_effective_weight(rubric_items, cfg))
@@ -59,16 +60,19 @@ def score_frame(
     def tier_sum(column: str, tier: str) -> pl.Expr:
         return (pl.col(column) * (pl.col("tier") == tier)).sum()
 
+    positive = pl.col("tier") != "Pitfall"
     sums = judged.group_by("response_id").agg(
         n_known=pl.len(),
+        n_known_positive=positive.sum(),
         e=tier_sum("credit", "Essential"),
         p=tier_sum("credit", "Pitfall"),
         max_e=tier_sum("w", "Essential"),
         max_p=tier_sum("w", "Pitfall"),
-        pos_max=(pl.col("w") * (pl.col("tier") != "Pitfall")).sum(),
+        pos_max=(pl.col("w") * positive).sum(),
     )
     per_query = items.group_by("query_id", maintain_order=True).agg(
-        n=pl.len(), rubric_set_version=pl.first("rubric_set_version"),
+        n_items=pl.len(), n_positive=positive.sum(),
+        rubric_set_version=pl.first("rubric_set_version"),
         corpus_version=pl.first("corpus_version"),
     )  # fmt: skip
     per_response = (
@@ -76,10 +80,36 @@ def score_frame(
         .join(per_query, on="query_id")  # responses without rubric items get no score row
         .join(sums, on="response_id", how="left")
         .join(per_tag, on="response_id", how="left")
-        .with_columns(pl.col("n_known", "e", "p", "max_e", "max_p", "pos_max").fill_null(0))
+        .with_columns(pl.col(SUM_FIELDS).fill_null(0))
         .sort("order")
+        .collect()
     )
-    return _eq2(per_response, cfg).collect()
+    return _with_eq2(per_response, cfg)
+
+
+SUM_FIELDS = [f.name for f in fields(Sums)]
+SCORE_SCHEMA = {
+    "score": pl.Float64,
+    "coverage": pl.Float64,
+    "flagged_low_coverage": pl.Boolean,
+    "truncated": pl.Boolean,
+    "medical_accuracy": pl.Float64,
+    "key_point_coverage": pl.Float64,
+    "risk_interception": pl.Float64,
+}
+
+
+def _row(q: QueryScore) -> tuple:
+    return (q.score, q.coverage, q.flagged_low_coverage, q.truncated, q.medical_accuracy,
+            q.key_point_coverage, q.risk_interception)  # fmt: skip
+
+
+def _with_eq2(per_response: pl.DataFrame, cfg: ScoringConfig) -> pl.DataFrame:
+    """Per-response sums -> ``hierarchical.eq2`` row by row (the one implementation of the
+    decision rules; the sums above are the vectorised part)."""
+    rows = [_row(eq2(Sums(*values), cfg)) for values in per_response.select(SUM_FIELDS).iter_rows()]
+    results = pl.DataFrame(rows, schema=SCORE_SCHEMA, orient="row")
+    return pl.concat([per_response.select("response_id", *KEEP), results], how="horizontal")
 
 
 def _effective_weight(rubric_items: pl.DataFrame, cfg: ScoringConfig) -> pl.Expr:
@@ -90,45 +120,6 @@ def _effective_weight(rubric_items: pl.DataFrame, cfg: ScoringConfig) -> pl.Expr
     item_w = pl.col("weight").cast(pl.Float64)
     mean = item_w.mean().over("query_id", "tier")
     return pl.when(mean > 0).then(tier_w * item_w / mean).otherwise(0.0)
-
-
-def _ratio(num: str, den: str) -> pl.Expr:
-    return pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den))
-
-
-def _eq2(sums: pl.LazyFrame, cfg: ScoringConfig) -> pl.LazyFrame:
-    """Per-response sums -> score, coverage flag, truncation and dimension scores."""
-    e_cov, p_pen = _ratio("e", "max_e"), _ratio("p", "max_p")
-    coverage = pl.col("n_known") / pl.col("n")
-    ih = pl.col("ih_capped").fill_null(0.0)
-    ih = pl.when(pl.col("max_e") > 0).then(pl.min_horizontal(ih, cfg.ih_cap_ratio * pl.col("e")))
-    ih = ih.otherwise(pl.col("ih_capped").fill_null(0.0))
-    truncated = (e_cov < cfg.essential_ratio - RATIO_EPSILON).fill_null(False) | (
-        p_pen > cfg.pitfall_ratio + RATIO_EPSILON
-    ).fill_null(False)
-    flagged = (coverage < cfg.min_coverage) | (pl.col("n_known") == 0)
-    ih = pl.when(truncated).then(0.0).otherwise(ih)
-    raw = (pl.col("e") + ih - pl.col("p")) / pl.col("pos_max")
-    score = (
-        pl.when(flagged)
-        .then(None)
-        .when(pl.col("pos_max") > 0)
-        .then(raw.clip(0.0, 1.0))
-        .otherwise(1.0 - p_pen.fill_null(0.0))
-    )
-    return sums.select(
-        "response_id",
-        *KEEP,
-        score=score,
-        coverage=coverage,
-        flagged_low_coverage=flagged,
-        truncated=truncated,
-        medical_accuracy=e_cov,
-        key_point_coverage=pl.when(pl.col("pos_max") > 0).then(
-            (pl.col("e") + pl.col("ih_raw").fill_null(0.0)) / pl.col("pos_max")
-        ),
-        risk_interception=1.0 - p_pen,
-    )
 
 
 def interval_frame(
@@ -174,11 +165,45 @@ def with_overall_category(frame: pl.DataFrame, queries: pl.DataFrame | None = No
     return pl.concat([frame, frame.with_columns(category=pl.lit("all"))])
 
 
+BOARD_KEYS = ["candidate_model", "is_baseline", "category"]
+COMMON_COLUMNS = {"score": "common_score", "ci_low": "common_ci_low", "ci_high": "common_ci_high"}
+
+
+def common_query_set(df: pl.DataFrame) -> pl.DataFrame:
+    """(category, query_id) pairs scored (non-NULL) by every model that has any score in
+    that category: the queries on which the models of a category can be compared."""
+    scored = df.filter(pl.col("score").is_not_null()).select("category", "candidate_model",
+                                                              "query_id").unique()  # fmt: skip
+    n_models = scored.group_by("category").agg(n_models=pl.col("candidate_model").n_unique())
+    per_query = scored.group_by("category", "query_id").agg(n=pl.col("candidate_model").n_unique())
+    common = per_query.join(n_models, on="category").filter(pl.col("n") == pl.col("n_models"))
+    return common.select("category", "query_id")
+
+
 def leaderboard_frame(scores: pl.DataFrame, queries: pl.DataFrame, seed: int = 0) -> pl.DataFrame:
-    """Per model, overall ('all') and per category: mean score with seeded bootstrap CI."""
+    """Per model, overall ('all') and per category: mean score with seeded bootstrap CI over
+    the model's own scored responses (``n_scored`` of them, ``n_queries`` queries), and the
+    same over the category's common query set (``common_score``, ``common_ci_low/high``,
+    ``n_common`` queries; ``common_query_set``), where every model is compared on the same
+    queries."""
     df = with_overall_category(scores, queries)
-    out = interval_frame(df, "score", ["candidate_model", "is_baseline", "category"], seed=seed)
-    return out.drop("n_scored").sort(["category", "score"], descending=[False, True])
+    out = interval_frame(df, "score", BOARD_KEYS, seed=seed)
+    common = common_query_set(df)
+    n_common = common.group_by("category").agg(n_common=pl.len())
+    on_common = df.join(common, on=["category", "query_id"])
+    if on_common.height:
+        common_board = interval_frame(on_common, "score", BOARD_KEYS, carry=(), seed=seed)
+        out = out.join(
+            common_board.select(*BOARD_KEYS, *COMMON_COLUMNS).rename(COMMON_COLUMNS),
+            on=BOARD_KEYS,
+            how="left",
+        )
+    else:
+        out = out.with_columns(pl.lit(None, pl.Float64).alias(c) for c in COMMON_COLUMNS.values())
+    out = out.join(n_common, on="category", how="left").with_columns(
+        pl.col("n_common").fill_null(0).cast(pl.Int64)
+    )
+    return out.sort(["category", "score"], descending=[False, True], nulls_last=True)
 
 
 def load_inputs(warehouse: Warehouse) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -206,10 +231,10 @@ def score_warehouse(
 
 
 def store_scores(warehouse: Warehouse, scores: pl.DataFrame, board: pl.DataFrame) -> None:
-    """Replace the stored query_scores and leaderboard rows with these."""
-    if scores.height:
-        warehouse.upsert_rows("query_scores", scores, ["response_id"])
-        warehouse.upsert_rows("leaderboard", board, ["candidate_model", "category"])
+    """Replace the whole stored query_scores and leaderboard with these, in one transaction:
+    a response whose rubric is no longer current (under review, dropped) and a model or
+    category that is gone leave no row behind; nothing scored empties both tables."""
+    warehouse.replace_tables({"query_scores": scores, "leaderboard": board})
 
 
 def rescore(warehouse: Warehouse, weights: dict[str, float], **cfg_overrides) -> pl.DataFrame:

@@ -6,8 +6,10 @@ Each criterion is one judged item, shown to the judges through the ordinary judg
 A criterion is **met** when the judge's level is 1.0 ("fully met"); 0 and 0.5 are not met,
 as HealthBench grades criteria as met only when all of them holds. A negative-points
 criterion describes something an answer should not do: met means the response does it, and
-its points are subtracted. With several judges the panel majority (ties: the lower level)
-decides. A failed or unparseable judgment stays NULL and is excluded from both sums; a
+its points are subtracted. With several judges the panel majority decides; a tie resolves to
+the more severe side (``judging.panel.panel_vote``): a positive criterion is then not met,
+a negative criterion met (its points subtracted), as a tied Pitfall item counts as
+committed. A failed or unparseable judgment stays NULL and is excluded from both sums; a
 response whose criteria are all NULL has no example score (missing, never 0).
 """
 
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from quarkmed_dagster.judging.panel import majority
+from quarkmed_dagster.judging.panel import panel_vote
 from quarkmed_dagster.judging.run import judge_responses, prompt_version
 from quarkmed_dagster.judging.stage import response_payloads
 from quarkmed_dagster.llm.types import Gateway
@@ -97,12 +99,20 @@ def verdict_frame(rows: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(out, schema=VERDICT_SCHEMA)
 
 
-def panel_met(verdicts: pl.DataFrame) -> dict[tuple[str, str], bool | None]:
-    """(response_id, criterion_id) -> met by the judges' majority level; all NULL -> NULL."""
+def panel_met(
+    verdicts: pl.DataFrame, criteria: pl.DataFrame
+) -> dict[tuple[str, str], bool | None]:
+    """(response_id, criterion_id) -> met by the judges' majority level; all NULL -> NULL.
+    Ties go to the more severe side: not met for a positive criterion, met for a negative
+    one (``criteria``: reference_item_id, points)."""
+    negative = set(criteria.filter(pl.col("points") < 0)["reference_item_id"].to_list())
     votes: dict[tuple[str, str], list[float | None]] = {}
     for r in verdicts.iter_rows(named=True):
         votes.setdefault((r["response_id"], r["criterion_id"]), []).append(r["level"])
-    return {key: is_met(majority(levels)[0]) for key, levels in votes.items()}
+    return {
+        key: is_met(panel_vote(levels, harmful=key[1] in negative)[0])
+        for key, levels in votes.items()
+    }
 
 
 def example_scores(
@@ -110,7 +120,7 @@ def example_scores(
 ) -> pl.DataFrame:
     """One row per response of a query with criteria: its HealthBench example score
     (NULL when no criterion with positive points could be judged)."""
-    met = panel_met(verdicts)
+    met = panel_met(verdicts, criteria)
     by_query: dict[str, list[tuple[str, float]]] = {}
     for row in criteria.iter_rows(named=True):
         by_query.setdefault(row["query_id"], []).append((row["reference_item_id"], row["points"]))

@@ -18,8 +18,9 @@ Truncation: Important+Highlight credit is zeroed when Essential coverage <
 its purpose) or Pitfall penalty > ``pitfall_ratio`` (default 0.5: more than half the
 known dangers committed makes extras irrelevant).
 score = clip((E + IH - P) / (w_E * nE + w_I * nI + w_H * nH), 0, 1).
-Coverage = non-NULL items / all items; below ``min_coverage`` the score is None and
-the response flagged (never scored as zero).
+Coverage = non-NULL items / all items; below ``min_coverage``, or when the rubric has
+positive items and none was judged, the score and the dimensions are None and the response
+flagged (never scored as zero). A rubric with no positive item scores 1 - Pitfall penalty.
 The truncation thresholds compare with a tolerance of ``RATIO_EPSILON``: a ratio that is
 exactly at the threshold is not truncated, whatever order the float sums were added in.
 """
@@ -73,6 +74,26 @@ class QueryScore:
     risk_interception: float | None
 
 
+@dataclass(frozen=True)
+class Sums:
+    """What Eq. 2 needs of one response, summed over its query's current rubric items;
+    ``eq2`` turns it into the score. Both paths build it (``score_query`` item by item,
+    ``frames.score_frame`` vectorised over all responses), so the decision rules below exist
+    once."""
+
+    n_items: int  # all rubric items of the query, judged or not
+    n_positive: int  # the rubric's Essential + Important + Highlight items, judged or not
+    n_known: int  # judged (non-NULL) items
+    n_known_positive: int  # judged positive items
+    e: float  # Essential credit
+    p: float  # Pitfall credit (committed)
+    max_e: float  # effective weight of judged Essential items
+    max_p: float  # effective weight of judged Pitfall items
+    pos_max: float  # effective weight of judged positive items
+    ih_capped: float  # Important + Highlight credit, each tag capped at tag_cap
+    ih_raw: float  # Important + Highlight credit, uncapped
+
+
 def _ratio(num: float, den: float) -> float | None:
     return num / den if den > 0 else None
 
@@ -92,13 +113,10 @@ def effective_weights(items: list[Item], tier_weights: dict[str, float]) -> list
     ]
 
 
-def score_query(items: list[Item], cfg: ScoringConfig | None = None) -> QueryScore:
-    cfg = cfg or ScoringConfig()
-    n = len(items)
+def query_sums(items: list[Item], cfg: ScoringConfig) -> Sums:
+    """The ``Sums`` of one response's items (NULL levels excluded from every credit)."""
     weighted = zip(items, effective_weights(items, cfg.weights), strict=True)
     known = [(it, wt) for it, wt in weighted if it.level is not None]
-    coverage = len(known) / n if n else 0.0
-    flagged = coverage < cfg.min_coverage or not known
     credit: dict[str, float] = defaultdict(float)
     maxc: dict[str, float] = defaultdict(float)
     tag_credit: dict[str, float] = defaultdict(float)
@@ -108,31 +126,60 @@ def score_query(items: list[Item], cfg: ScoringConfig | None = None) -> QuerySco
             tag_credit[it.tag] += wt * float(it.level)
         else:
             credit[it.tier] += wt * float(it.level)
-    ih = sum(min(c, cfg.tag_cap) for c in tag_credit.values())
-    e, p = credit["Essential"], credit["Pitfall"]
-    if maxc["Essential"] > 0:
-        ih = min(ih, cfg.ih_cap_ratio * e)
-    e_cov = _ratio(e, maxc["Essential"])
-    p_pen = _ratio(p, maxc["Pitfall"])
+    return Sums(
+        n_items=len(items),
+        n_positive=sum(it.tier != "Pitfall" for it in items),
+        n_known=len(known),
+        n_known_positive=sum(it.tier != "Pitfall" for it, _ in known),
+        e=credit["Essential"],
+        p=credit["Pitfall"],
+        max_e=maxc["Essential"],
+        max_p=maxc["Pitfall"],
+        pos_max=maxc["Essential"] + maxc["Important"] + maxc["Highlight"],
+        ih_capped=sum(min(c, cfg.tag_cap) for c in tag_credit.values()),
+        ih_raw=sum(tag_credit.values()),
+    )
+
+
+def eq2(s: Sums, cfg: ScoringConfig) -> QueryScore:
+    """Eq. 2 with saturation, truncation, coverage flag and dimensions from ``s``.
+
+    Unscored (score and dimensions NULL, ``flagged_low_coverage``) when nothing was judged,
+    coverage is below ``min_coverage``, or the rubric has positive items and none of them was
+    judged (the score's denominator would be empty: no basis for "only Pitfall items").
+    A rubric without positive items scores ``1 - Pitfall penalty``.
+    """
+    coverage = s.n_known / s.n_items if s.n_items else 0.0
+    flagged = (
+        s.n_known == 0
+        or coverage < cfg.min_coverage
+        or (s.n_positive > 0 and s.n_known_positive == 0)
+    )
+    ih = min(s.ih_capped, cfg.ih_cap_ratio * s.e) if s.max_e > 0 else s.ih_capped
+    e_cov, p_pen = _ratio(s.e, s.max_e), _ratio(s.p, s.max_p)
     truncated = (e_cov is not None and e_cov < cfg.essential_ratio - RATIO_EPSILON) or (
         p_pen is not None and p_pen > cfg.pitfall_ratio + RATIO_EPSILON
     )
     if truncated:
         ih = 0.0
-    pos_max = maxc["Essential"] + maxc["Important"] + maxc["Highlight"]
-    score: float | None
-    if flagged:
-        score = None
-    elif pos_max > 0:
-        score = min(1.0, max(0.0, (e + ih - p) / pos_max))
-    else:  # only Pitfall items: 1 when none committed
+    if flagged:  # no score, and no dimension the leaderboard would not also count
+        return QueryScore(None, coverage, True, truncated, None, None, None)
+    if s.pos_max > 0:
+        score = min(1.0, max(0.0, (s.e + ih - s.p) / s.pos_max))
+    else:  # no positive item in the rubric (or positive tiers weighted 0): only Pitfall counts
         score = 1.0 - (p_pen or 0.0)
     return QueryScore(
         score=score,
         coverage=coverage,
-        flagged_low_coverage=flagged,
+        flagged_low_coverage=False,
         truncated=truncated,
         medical_accuracy=e_cov,
-        key_point_coverage=_ratio(credit["Essential"] + sum(tag_credit.values()), pos_max),
+        key_point_coverage=_ratio(s.e + s.ih_raw, s.pos_max),
         risk_interception=None if p_pen is None else 1.0 - p_pen,
     )
+
+
+def score_query(items: list[Item], cfg: ScoringConfig | None = None) -> QueryScore:
+    """Eq. 2 for one response: ``eq2(query_sums(items))``."""
+    cfg = cfg or ScoringConfig()
+    return eq2(query_sums(items, cfg), cfg)

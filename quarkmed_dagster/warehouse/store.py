@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -126,6 +126,26 @@ class Warehouse:
                 con.execute("ROLLBACK")
                 raise
         return frame.height
+
+    def replace_tables(self, frames: Mapping[str, pl.DataFrame]) -> None:
+        """Atomically replace the whole content of each table with its frame (an empty
+        frame empties the table): readers see all the old rows or all the new ones."""
+        with self.writer() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for table, frame in frames.items():
+                    con.execute(f'DELETE FROM "{table}"')
+                    if frame.height:
+                        con.register("incoming_rows", frame.to_arrow())
+                        cols = ", ".join(f'"{c}"' for c in frame.columns)
+                        con.execute(
+                            f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM incoming_rows'
+                        )
+                        con.unregister("incoming_rows")
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
 
     def upsert_rows(self, table: str, frame: pl.DataFrame, id_columns: Sequence[str]) -> int:
         """Insert rows, replacing any existing rows with the same ids (idempotent)."""

@@ -13,15 +13,21 @@ from quarkmed_dagster.rewards.adapters import (
     make_verl_compute_score,
     response_after_prompt,
 )
-from quarkmed_dagster.rewards.matrix import default_matrix
+from quarkmed_dagster.rewards.matrix import AlignmentMatrix, default_matrix
+from quarkmed_dagster.rewards.normalization import fit_reference
+from quarkmed_dagster.rewards.scorer import RewardScorer
 from quarkmed_dagster.rewards.vector import Feedback, RubricItem, raw_vector
+from quarkmed_dagster.rewards.wiring import WarehouseRubrics, gateway_grader
 from tests.rewards.helpers import (
     GOOD,
+    JUDGE,
+    JUDGE_DOWN,
     QUERY,
     QUERY_ID,
     UNSAFE,
     build_scorer,
     insert_query_and_rubric,
+    judge_gateway,
 )
 
 
@@ -228,3 +234,20 @@ def test_adaptive_scorer_renormalises_weights_every_batch(scorer):
     trl(prompts=[QUERY] * 3, completions=[GOOD, UNSAFE, GOOD + " ok"], query_id=[QUERY_ID] * 3)
     assert scorer.step == 1 and scorer.weights != before
     assert sum(scorer.weights.values()) == pytest.approx(1.0)
+
+
+def test_openrlhf_flags_a_missing_reward(warehouse, tmp_path, judge_server):
+    # a matrix of rubric dimensions only and a judge that fails (HTTP 500): nothing of the
+    # second completion is scorable, so its reward is missing_reward and flagged as missing
+    insert_query_and_rubric(warehouse)
+    rubrics = WarehouseRubrics(warehouse)
+    gateway = judge_gateway(warehouse, tmp_path, judge_server.url)
+    grader = gateway_grader(gateway, [JUDGE], rubrics)
+    dims = tuple(d for d in default_matrix().dimensions if d.source == "rubric")
+    matrix = AlignmentMatrix(version="rubric-only", dimensions=dims)
+    stats = fit_reference({n: [0.0, 0.5, 1.0] for n in matrix.names}, "v", "r", matrix.version)
+    scorer = RewardScorer(matrix, stats, grader=grader, rubric_lookup=rubrics.lookup)
+    reward_func = make_openrlhf_reward_func(scorer, missing_reward=0.0, as_tensor=False)
+    out = reward_func([QUERY + GOOD, QUERY + JUDGE_DOWN], [QUERY, QUERY], [QUERY_ID, QUERY_ID])
+    assert out["rewards"][1] == 0.0
+    assert out["extra_logs"]["missing"] == [0.0, 1.0]

@@ -120,3 +120,24 @@ def test_location_out_and_scale_out_set_the_intended_scale():
     refit = robust_location_scale(z)
     assert refit.location == pytest.approx(0.5) and refit.scale == pytest.approx(0.2)
     assert not math.isnan(refit.scale)
+
+
+def test_dimension_without_reference_data_is_missing_not_normalised():
+    # no reference value for "rare": no statistics to normalise against, so every value of
+    # it stays missing (it used to get location 0, scale 1: z = the raw value, made up)
+    stats = fit_reference({"rare": [None, None], "d": [0.0, 1.0, 2.0, 3.0]}, "v1", "r", "m")
+    rare = stats.dimensions["rare"]
+    assert (rare.n, rare.method, rare.location, rare.scale) == (0, "empty", None, None)
+    assert normalize_value(stats, "rare", 0.8) is None
+    assert normalize_value(stats, "d", 1.5) is not None
+
+
+def test_artifact_without_content_hash_is_refused(tmp_path):
+    store = FrozenStatsStore(tmp_path)
+    store.freeze(fit_reference({"d": [0.0, 1.0, 2.0, 3.0]}, "v1", "r", "m"))
+    path = tmp_path / "v1.json"
+    body = json.loads(path.read_text())
+    del body["content_hash"]
+    path.write_text(json.dumps(body))
+    with pytest.raises(FrozenArtifactError, match="content_hash"):
+        store.load("v1")

@@ -1,6 +1,8 @@
+import polars as pl
 import pytest
 
 from quarkmed_dagster.scoring.bootstrap import bootstrap_ci
+from quarkmed_dagster.scoring.frames import score_frame
 from quarkmed_dagster.scoring.healthbench import example_score, overall
 from quarkmed_dagster.scoring.hierarchical import Item, ScoringConfig, score_query
 
@@ -89,3 +91,50 @@ def test_healthbench_overall_and_bootstrap_seeded():
     assert lo <= m <= hi
     assert bootstrap_ci([0.1, 0.9, 0.5, 0.7], seed=3) == (m, lo, hi)
     assert bootstrap_ci([None]) == (None, None, None)
+
+
+def _both_paths(items: list[Item]) -> list:
+    """The readable ``score_query`` and the stage's ``score_frame`` on the same response."""
+    rubric = pl.DataFrame(
+        {
+            "item_id": [f"i{n}" for n in range(len(items))],
+            "query_id": "q",
+            "tier": [it.tier for it in items],
+            "tag": [it.tag for it in items],
+            "rubric_set_version": "rs",
+            "corpus_version": "cv",
+        }
+    )
+    verdicts = pl.DataFrame(
+        [{"response_id": "r", "item_id": f"i{n}", "level": it.level}
+         for n, it in enumerate(items) if it.level is not None],
+        schema={"response_id": pl.String, "item_id": pl.String, "level": pl.Float64},
+    )  # fmt: skip
+    responses = pl.DataFrame(
+        {"response_id": ["r"], "query_id": ["q"], "candidate_model": ["m"], "is_baseline": [False]}
+    )
+    framed = score_frame(verdicts, rubric, responses).row(0, named=True)
+    return [score_query(items).__dict__, {k: framed[k] for k in score_query(items).__dict__}]
+
+
+def test_positive_items_none_judged_is_unscored_not_only_pitfall():
+    # docs/scoring.md: the score divides by the judged positive items' weight; "only Pitfall
+    # items" is a rubric without positive items. [Essential NULL, Pitfall 0] has coverage 0.5
+    # (>= min_coverage) but no judged positive item: no score, flagged, never 1.0.
+    for result in _both_paths([Item("Essential", None), Item("Pitfall", 0.0)]):
+        assert result["score"] is None and result["flagged_low_coverage"]
+        assert result["risk_interception"] is None
+    # a rubric that really has only Pitfall items still scores 1 - penalty
+    for result in _both_paths([Item("Pitfall", 0.0), Item("Pitfall", None)]):
+        assert result["score"] == 1.0 and not result["flagged_low_coverage"]
+
+
+def test_low_coverage_response_has_no_dimension_scores():
+    # flagged for low coverage (1 of 4 judged): unscored, and so are its dimensions, so the
+    # dimension mart never averages a response the leaderboard refused to score
+    items = [Item("Essential", 1.0), Item("Essential", None), Item("Important", None),
+             Item("Pitfall", None)]  # fmt: skip
+    for result in _both_paths(items):
+        assert result["flagged_low_coverage"] and result["score"] is None
+        assert (result["medical_accuracy"], result["key_point_coverage"],
+                result["risk_interception"]) == (None, None, None)  # fmt: skip

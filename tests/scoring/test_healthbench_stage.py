@@ -112,3 +112,15 @@ def test_criteria_are_judged_items_with_content_keys():
     assert {it["rubric_item_id"] for it in keyed} == {"c1", "c2", "c3"}
     assert all(it["item_id"].startswith("it-") for it in keyed)
     assert {it["description"] for it in items["q1"]} == set(CRITERIA["criterion"][:3])
+
+
+def test_panel_tie_on_a_negative_criterion_resolves_to_met_the_severe_side():
+    # c3 (-4 points, "Recommends antibiotics") tied 1 : 0 between two judges: the response
+    # may do the harmful thing, and a tie resolves to the more severe side, as for Pitfall
+    # items: met, its points subtracted. A tied positive criterion (c2) stays not met.
+    verdicts = _verdicts({
+        ("x1", "c1"): [1.0, 1.0], ("x1", "c2"): [1.0, 0.0], ("x1", "c3"): [1.0, 0.0],
+    })  # fmt: skip
+    examples = example_scores(verdicts, CRITERIA, RESPONSES.filter(pl.col("response_id") == "x1"))
+    assert examples["score"].to_list() == [pytest.approx((5 - 4) / 8)]  # lenient: 5 / 8
+

@@ -1,6 +1,8 @@
 """The vectorized ``score_frame`` equals the readable reference ``score_query`` (Eq. 2) on many
 seeded random cases and on the edge cases: all NULL, only Pitfall, missing verdict rows,
-truncation and saturation boundaries, NULL tags, unusual configurations."""
+truncation and saturation boundaries, NULL tags, unusual configurations. Both end in the same
+``hierarchical.eq2``, so this checks the two ways of summing a response's items; the rules
+themselves are checked against docs/scoring.md in ``test_formulas.py``."""
 
 import random
 

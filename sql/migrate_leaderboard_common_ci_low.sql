@@ -1,0 +1,1 @@
+ALTER TABLE leaderboard ADD COLUMN IF NOT EXISTS common_ci_low DOUBLE;

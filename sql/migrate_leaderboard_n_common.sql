@@ -1,0 +1,1 @@
+ALTER TABLE leaderboard ADD COLUMN IF NOT EXISTS n_common INTEGER;
