@@ -4,15 +4,14 @@ responses of models run elsewhere are imported from the responses inbox."""
 import json
 
 import dagster as dg
-import polars as pl
 
 from quarkmed_dagster.ingest.batches import query_files
 from quarkmed_dagster.llm.resource import LLMGatewayResource
 from quarkmed_dagster.metadata import frame_to_markdown, table_metadata
 from quarkmed_dagster.resources import WarehouseResource
+from quarkmed_dagster.responses.generate import generate_responses
 from quarkmed_dagster.responses.importing import STAGE, QueryIndex, import_responses
 from quarkmed_dagster.responses.pending import write_pending_queries
-from quarkmed_dagster.responses.requests import candidate_request, response_id
 from quarkmed_dagster.settings import get_settings
 from quarkmed_dagster.warehouse import load_sql
 
@@ -35,30 +34,7 @@ def candidate_responses(
     refs = wh.read_table("reference_answers")
     ref_by_q = dict(zip(refs["query_id"].to_list(), refs["answer_text"].to_list(), strict=True))
     models = [m.model for m in llm.role_models("candidates")]
-    plan = [(q, t, m) for q, t in queries.select("query_id", "turns").iter_rows() for m in models]
-    reqs = [candidate_request(m, t, ref_by_q.get(q)) for q, t, m in plan]
-    results = llm.gateway("candidate_responses").run(reqs) if reqs else []
-    rows = []
-    for (q, _, m), req, res in zip(plan, reqs, results, strict=True):
-        text = None
-        if res.status in ("ok", "cached") and res.text:
-            try:
-                text = json.loads(res.text).get("answer")
-            except (ValueError, AttributeError):
-                text = res.text
-        rows.append(
-            {
-                "response_id": response_id(q, m),
-                "query_id": q,
-                "candidate_model": m,
-                "is_baseline": m.startswith("baseline/"),
-                "response_text": text,
-                # never "cached": a result row must not depend on where the answer came from
-                "status": "ok" if text is not None else "failed",
-                "call_key": req.cache_key,
-            }
-        )
-    frame = pl.DataFrame(rows, infer_schema_length=None)
+    frame = generate_responses(llm.gateway("candidate_responses"), queries, ref_by_q, models)
     if frame.height:
         wh.upsert_rows("candidate_responses", frame, ["response_id"])
     failed = int((frame["status"] == "failed").sum()) if frame.height else 0

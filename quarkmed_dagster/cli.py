@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from quarkmed_dagster.cli_eval import eval_command
 from quarkmed_dagster.settings import get_settings
 
 
@@ -385,10 +386,6 @@ def release_rescore(release_dirs: tuple[str, ...], **options: object) -> None:
         click.echo(board.select(*cols, "rubric_set_version", "release_corpus_versions"))
 
 
-if __name__ == "__main__":
-    main()
-
-
 @main.command()
 @click.option(
     "--no-run",
@@ -424,3 +421,9 @@ def validate(no_run: bool) -> None:
         )
         gateway.flush_log()
     echo_validity(figures)
+
+
+main.add_command(eval_command)
+
+if __name__ == "__main__":
+    main()
