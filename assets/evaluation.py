@@ -12,7 +12,7 @@ import polars as pl
 from pydantic import Field
 
 from assets.judging import CODE_VERSION as JUDGING_VERSION
-from quarkmed_dagster.evaluation.preflight import PreflightError, preflight
+from quarkmed_dagster.evaluation.preflight import PreflightError, preflight, public_url
 from quarkmed_dagster.evaluation.selection import select_queries
 from quarkmed_dagster.llm.resource import LLMGatewayResource
 from quarkmed_dagster.metadata import frame_to_markdown, table_metadata
@@ -117,7 +117,7 @@ def _request_row(
         {
             "run_id": [run_id],
             "candidate_model": [config.model],
-            "api_base": [config.api_base],
+            "api_base": [public_url(config.api_base)],
             "judges_profile": [llm.profile],
             "n_queries": [len(chosen)],
             "n_answered": [answered],

@@ -104,3 +104,14 @@ def preflight(model: str, api_base: str | None, judge_key_env: tuple[str, ...] =
     endpoint = endpoint_of(model, api_base)
     if endpoint is not None:
         check_reachable(endpoint)
+
+
+def public_url(url: str | None) -> str | None:
+    """``url`` without user:password and query string (what may be stored and logged)."""
+    if not url:
+        return url
+    parsed = urlparse(url)
+    netloc = parsed.hostname or ""
+    if parsed.port:
+        netloc = f"{netloc}:{parsed.port}"
+    return parsed._replace(netloc=netloc, query="", fragment="").geturl()

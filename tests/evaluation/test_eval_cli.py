@@ -96,7 +96,7 @@ def test_eval_without_the_key_fails_at_once_naming_the_variable(eval_home):
 
 
 def test_eval_against_a_dead_endpoint_fails_at_once_naming_the_url(eval_home):
-    home, env = eval_home
+    _home, env = eval_home
     env = {**env, "OPENAI_API_KEY": "sk-test-not-real"}
     url = "http://127.0.0.1:9/v1"  # discard port: nothing listens
     started = time.monotonic()
