@@ -23,6 +23,8 @@ import dagster as dg
 
 from quarkmed_dagster.settings import PROJECT_ROOT, Settings, get_settings
 
+INSTANCE_CONFIG = PROJECT_ROOT / "dagster_instance.yaml"
+
 
 @dataclass
 class PipelineOutcome:
@@ -33,10 +35,12 @@ class PipelineOutcome:
 
 
 def install_instance_config(settings: Settings) -> Path:
-    """Copy the project's dagster.yaml into DAGSTER_HOME (pools, run limits, telemetry off)."""
+    """Copy the project's dagster_instance.yaml into DAGSTER_HOME as dagster.yaml (pools, run
+    limits, telemetry off). Not named dagster.yaml in the project root: `dagster dev` there
+    would warn that a dagster.yaml in the working directory is ignored."""
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     target = settings.dagster_home / "dagster.yaml"
-    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", target)
+    shutil.copyfile(INSTANCE_CONFIG, target)
     return target
 
 
