@@ -117,6 +117,23 @@ def console_run_config(log_level: str) -> dict[str, object]:
     return {"loggers": {"console": {"config": {"log_level": log_level.upper()}}}}
 
 
+def run_named_job(
+    name: str,
+    everything: Sequence[object],
+    selection: dg.AssetSelection,
+    resources: dict[str, object],
+    **execute: object,
+) -> dg.ExecuteInProcessResult:
+    """``dg.materialize`` under a job name (``ingest_job``, ``benchmark_job``) instead of
+    ``__ephemeral_asset_job__``, so runs in the UI say which job they were."""
+    defs = dg.Definitions(
+        assets=everything,  # type: ignore[arg-type]
+        jobs=[dg.define_asset_job(name, selection=selection)],
+        resources=resources,
+    )
+    return defs.resolve_job_def(name).execute_in_process(raise_on_error=False, **execute)  # type: ignore[arg-type]
+
+
 def run_pipeline(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
@@ -130,7 +147,8 @@ def run_pipeline(
     for run_id in release_interrupted_runs(instance):
         log(f"released run {run_id}: its process died before it finished")
     partitioned, unpartitioned, checks = _split_assets(defs)
-    downstream = dg.AssetSelection.assets(*unpartitioned)
+    # eval_job's assets (a user's model) are not part of the main job
+    downstream = dg.AssetSelection.assets(*unpartitioned) - dg.AssetSelection.groups("evaluation")
     if targets is not None:
         upstream = dg.AssetSelection.assets(*targets).upstream()
         downstream = (downstream & upstream).required_multi_asset_neighbors()
@@ -143,25 +161,25 @@ def run_pipeline(
         if not partitioned:
             continue
         log(f"materializing batch {key}")
-        result = dg.materialize(
+        result = run_named_job(
+            "ingest_job",
             everything,
-            selection=dg.AssetSelection.assets(*partitioned),
+            dg.AssetSelection.assets(*partitioned),
+            resources,
             partition_key=key,
             instance=instance,
-            resources=resources,
-            raise_on_error=False,
             tags=main_job_tags(),
             run_config=run_config,
         )
         _record(outcome, result)
     if unpartitioned and outcome.success:
         log("materializing the downstream assets")
-        result = dg.materialize(
+        result = run_named_job(
+            "benchmark_job",
             everything,
-            selection=downstream,
+            downstream,
+            resources,
             instance=instance,
-            resources=resources,
-            raise_on_error=False,
             tags=main_job_tags(),
             run_config=run_config,
         )
