@@ -7,6 +7,7 @@ from typing import Any
 
 import polars as pl
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
@@ -46,7 +47,8 @@ def print_frame(frame: pl.DataFrame, title: str | None = None, **kwargs: Any) ->
     """Print ``frame`` as a rich table on stdout, as wide as it needs (names never cut)."""
     table = frame_table(frame, title, **kwargs)
     console = Console()
-    console.width = max(console.width, console.measure(table).maximum)
+    wide = console.options.update_width(10_000)  # measure unconstrained, then fit
+    console.width = max(console.width, Measurement.get(console, wide, table).maximum)
     console.print(table)
 
 
