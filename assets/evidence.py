@@ -18,12 +18,22 @@ from quarkmed_dagster.settings import get_settings
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 KEEP_CORPUS_VERSIONS = 3
+FINGERPRINT_KEY = "folder_fingerprint"
 OWNERS = ["team:quarkmed"]
 
 
 def corpus_folders() -> list[Path]:
     settings = get_settings()
     return [settings.sample_data_dir / "corpus", settings.corpus_inbox_dir]
+
+
+def _folder_fingerprint(folders: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []:
+            stat = path.stat()
+            digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 def current_corpus_version(store: Warehouse) -> str:
@@ -48,6 +58,7 @@ def current_corpus_version(store: Warehouse) -> str:
 def knowledge_corpus(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, retrieval: RetrievalResource
 ) -> dg.MaterializeResult:
+    fingerprint = _folder_fingerprint(corpus_folders())  # before reading: a later change re-runs
     build = build_corpus_from_folders(corpus_folders())
     if not build.passages:
         raise dg.Failure(f"no evidence documents found in {corpus_folders()}")
@@ -84,6 +95,7 @@ def knowledge_corpus(
             "passages",
             {
                 "corpus_version": version,
+                FINGERPRINT_KEY: fingerprint,
                 "previous_version": previous.item(0, 0) if previous.height else "none",
                 "backend": retriever.name,
                 "index": index_name,
@@ -244,24 +256,28 @@ def query_evidence_suite(
     return suite_check_result("query_evidence", summary)
 
 
-def _folder_fingerprint(folders: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for folder in folders:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []:
-            stat = path.stat()
-            digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()[:16]
+def _built_fingerprint(instance: dg.DagsterInstance) -> str | None:
+    """The folder fingerprint the latest knowledge_corpus materialization was built from."""
+    event = instance.get_latest_materialization_event(dg.AssetKey("knowledge_corpus"))
+    materialization = event.asset_materialization if event is not None else None
+    value = materialization.metadata.get(FINGERPRINT_KEY) if materialization else None
+    return str(value.value) if value is not None else None
 
 
 @dg.sensor(
     target=[knowledge_corpus],
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
-    description="Rebuilds the corpus when files in the corpus folders change.",
+    description=(
+        "Rebuilds the corpus when files in the corpus folders change (compared, on its first "
+        "tick, with the folders the current corpus was built from: starting the UI on an "
+        "up-to-date warehouse launches no run)."
+    ),
 )
 def corpus_change_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     fingerprint = _folder_fingerprint(corpus_folders())
-    if fingerprint == context.cursor:
+    built = context.cursor or _built_fingerprint(context.instance)
+    if fingerprint == built:
         return dg.SensorResult(skip_reason="corpus folders unchanged", cursor=fingerprint)
     return dg.SensorResult(
         run_requests=[dg.RunRequest(run_key=f"corpus-{fingerprint}")], cursor=fingerprint

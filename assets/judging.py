@@ -52,7 +52,7 @@ def _spec(key: str, description: str, deps: list[str]) -> dg.AssetSpec:
             "judge_verdicts",
             "One verdict per (response, current rubric item, judge): level, Pitfall severity, "
             "rationale, status. A failed or unparseable judgment is a NULL level.",
-            ["candidate_responses", "imported_responses", "query_rubrics"],
+            ["candidate_responses", "imported_responses", "evaluated_responses", "query_rubrics"],
         ),
         _spec(
             "item_verdicts",

@@ -4,13 +4,12 @@ responses of models run elsewhere are imported from the responses inbox."""
 import json
 
 import dagster as dg
-import polars as pl
 
 from quarkmed_dagster.ingest.batches import query_files
 from quarkmed_dagster.llm.resource import LLMGatewayResource
 from quarkmed_dagster.metadata import frame_to_markdown, table_metadata
 from quarkmed_dagster.resources import WarehouseResource
-from quarkmed_dagster.responses.answers import candidate_rows
+from quarkmed_dagster.responses.generate import generate_responses
 from quarkmed_dagster.responses.importing import STAGE, QueryIndex, import_responses
 from quarkmed_dagster.responses.pending import write_pending_queries
 from quarkmed_dagster.settings import get_settings
@@ -37,11 +36,7 @@ def candidate_responses(
     refs = wh.read_table("reference_answers")
     ref_by_q = dict(zip(refs["query_id"].to_list(), refs["answer_text"].to_list(), strict=True))
     models = [m.model for m in llm.role_models("candidates")]
-    gateway = llm.gateway("candidate_responses")
-    rows = candidate_rows(
-        gateway, list(queries.select("query_id", "turns").iter_rows()), models, ref_by_q
-    )
-    frame = pl.DataFrame(rows, infer_schema_length=None)
+    frame = generate_responses(llm.gateway("candidate_responses"), queries, ref_by_q, models)
     if frame.height:
         wh.upsert_rows("candidate_responses", frame, ["response_id"])
     counts = dict(frame.group_by("status").len().iter_rows()) if frame.height else {}

@@ -124,3 +124,20 @@ def query_scores(config: ScoringRunConfig, warehouse: WarehouseResource):
 @dg.asset_check(asset="query_scores", blocking=True, description="Scores and coverage in [0, 1].")
 def query_scores_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     return suite_check_result("query_scores", warehouse.get().read_table("query_scores"))
+
+
+@dg.asset_check(
+    asset="leaderboard",
+    blocking=True,
+    description="Every scored model has an overall row; scores in [0, 1] and inside their 95% "
+    "interval; no more queries than scored responses.",
+)
+def leaderboard_consistent(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    problems = warehouse.get().read(load_sql("select_leaderboard_violations"))
+    return dg.AssetCheckResult(
+        passed=problems.is_empty(),
+        metadata={
+            "problems": problems.height,
+            "examples": dg.MetadataValue.md(frame_to_markdown(problems, max_rows=10)),
+        },
+    )

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from assets.jobs import report_job, rubric_refresh_job
 from assets.rubrics import RubricStageConfig
 from quarkmed_dagster.llm.resource import LLMGatewayResource
 from quarkmed_dagster.llm.types import stable_hash
@@ -19,9 +20,6 @@ from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.rubrics.stage import models_from_roles
 from quarkmed_dagster.rubrics.staleness import config_hash_of, refresh_batch
 from quarkmed_dagster.settings import get_settings
-
-RUBRIC_KEYS = ("candidate_answers", "knowledge_points", "query_rubrics")
-REPORT_KEYS = ("marts", "html_report")
 
 
 def _tick_time(context: dg.ScheduleEvaluationContext) -> datetime:
@@ -32,7 +30,7 @@ def _tick_time(context: dg.ScheduleEvaluationContext) -> datetime:
 
 @dg.schedule(
     cron_schedule=get_settings().rubric_refresh_cron,
-    target=dg.AssetSelection.assets(*RUBRIC_KEYS),
+    job=rubric_refresh_job,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description=(
         "Regenerates stale rubrics in bounded batches: first those made with an older prompt / "
@@ -72,7 +70,7 @@ def rubric_refresh_schedule(
 report_schedule = dg.ScheduleDefinition(
     name="report_build_schedule",
     cron_schedule=get_settings().report_cron,
-    target=dg.AssetSelection.assets(*REPORT_KEYS),
+    job=report_job,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Rebuilds the analyst marts, the analyst snapshot and the HTML report.",
 )

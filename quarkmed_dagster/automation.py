@@ -87,8 +87,13 @@ KNOWLEDGE_AUTOMATION = (dg.AutomationCondition.eager() & NO_UPSTREAM_CHECK_IN_ER
 )
 
 
+# Groups only ever materialized on request: `quarkmed eval` / eval_job (a user's model).
+MANUAL_GROUPS = frozenset({"evaluation"})
+
+
 def _with_condition(spec: dg.AssetSpec) -> dg.AssetSpec:
-    if spec.automation_condition is not None or not spec.deps or spec.partitions_def:
+    manual = spec.group_name in MANUAL_GROUPS
+    if spec.automation_condition is not None or not spec.deps or spec.partitions_def or manual:
         return spec
     return spec.replace_attributes(automation_condition=KNOWLEDGE_AUTOMATION)
 

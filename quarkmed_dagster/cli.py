@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from quarkmed_dagster.cli_eval import eval_command
 from quarkmed_dagster.settings import get_settings
 
 
@@ -28,7 +29,11 @@ def _register_batches() -> list[tuple[str, str]]:
     return batches
 
 
+THRESHOLD_HELP = "Concordance flag: a judge whose agreement is below this is flagged."
+
+
 @click.group()
+@click.version_option(package_name="quarkmed-dagster", prog_name="quarkmed")
 def main() -> None:
     """QuarkMed: evidence-grounded, rubric-graded evaluation of medical LLMs."""
 
@@ -169,15 +174,23 @@ def report(out: str | None) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["healthbench", "parquet"]), required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["healthbench", "parquet"]),
+    required=True,
+    help="healthbench: rubrics as HealthBench JSONL; parquet: every table and mart.",
+)
 @click.option("--out", type=click.Path(), required=True, help="JSONL file or Parquet directory")
 def export(fmt: str, out: str) -> None:
     """Export rubrics as HealthBench JSONL, or the result tables as Parquet."""
     from pathlib import Path
 
     from quarkmed_dagster.marts.export import export_healthbench, export_parquet, parquet_tables
+    from quarkmed_dagster.marts.views import create_marts
 
     warehouse = _warehouse()
+    create_marts(warehouse)  # the analyst marts are exported with the tables
     if fmt == "healthbench":
         n = export_healthbench(warehouse, Path(out))
         click.echo(f"{n} HealthBench-format examples -> {out}")
@@ -189,10 +202,12 @@ def export(fmt: str, out: str) -> None:
 
 
 @main.command("audit-sample")
-@click.option("--per-stratum", default=3, show_default=True)
-@click.option("--name", default="audit_sample", show_default=True)
+@click.option("--per-stratum", default=3, show_default=True,
+              help="Rows drawn per category x tier x model stratum.")  # fmt: skip
+@click.option("--name", default="audit_sample", show_default=True,
+              help="Base name of the sample files.")  # fmt: skip
 @click.option("--out-dir", type=click.Path(), default=None, help="Default: reports_dir/audit")
-@click.option("--seed", default=0, show_default=True)
+@click.option("--seed", default=0, show_default=True, help="Random seed of the sample.")
 def audit_sample(per_stratum: int, name: str, out_dir: str | None, seed: int) -> None:
     """Blinded stratified sample (category x tier x model) as CSV + XLSX, plus a key file."""
     from pathlib import Path
@@ -219,8 +234,9 @@ def audit_sample(per_stratum: int, name: str, out_dir: str | None, seed: int) ->
 @main.command("audit-import")
 @click.argument("labels", type=click.Path(exists=True))
 @click.argument("key", type=click.Path(exists=True))
-@click.option("--audit-set", default="clinician_audit", show_default=True)
-@click.option("--threshold", default=0.7, show_default=True)
+@click.option("--audit-set", default="clinician_audit", show_default=True,
+              help="Name the imported labels are stored under in `concordance`.")  # fmt: skip
+@click.option("--threshold", default=0.7, show_default=True, help=THRESHOLD_HELP)
 def audit_import(labels: str, key: str, audit_set: str, threshold: float) -> None:
     """Import clinician labels (CSV/XLSX with expert_level filled) and store concordance."""
     from pathlib import Path
@@ -237,10 +253,11 @@ def audit_import(labels: str, key: str, audit_set: str, threshold: float) -> Non
 
 
 @main.command()
-@click.option("--threshold", default=0.7, show_default=True)
+@click.option("--threshold", default=0.7, show_default=True, help=THRESHOLD_HELP)
 @click.option(
     "--limit",
     default=0,
+    show_default=True,
     help="Only the first N K-QA rows (0 = all 399): printed, not stored, unless --store-limited.",
 )
 @click.option(
@@ -307,9 +324,10 @@ def _echo_concordance(table) -> None:  # type: ignore[no-untyped-def]
     """The overall concordance rows of ``table``, one line per audit set and judge."""
     import polars as pl
 
+    from quarkmed_dagster.console import print_frame
+
     cols = ["audit_set", "judge_model", "n", "concordance", "kappa", "balanced_f1", "flagged"]
-    with pl.Config(tbl_rows=40, tbl_cols=10, fmt_str_lengths=40, tbl_width_chars=140):
-        click.echo(table.filter(pl.col("group_by") == "all").select(cols))
+    print_frame(table.filter(pl.col("group_by") == "all").select(cols), "CONCORDANCE")
 
 
 @main.group()
@@ -412,20 +430,15 @@ def release_rescore(release_dirs: tuple[str, ...], **options: object) -> None:
     import tempfile
     from pathlib import Path
 
-    import polars as pl
-
+    from quarkmed_dagster.console import print_frame
     from quarkmed_dagster.releases import compare_releases
 
     cfg = _scoring_config(options)
     with tempfile.TemporaryDirectory() as work:
         board = compare_releases([Path(d) for d in release_dirs], Path(work), cfg=cfg)
     cols = ["release_id", "candidate_model", "category", "score", "ci_low", "ci_high"]
-    with pl.Config(tbl_rows=60, tbl_cols=8, fmt_str_lengths=40, tbl_width_chars=140):
-        click.echo(board.select(*cols, "rubric_set_version", "release_corpus_versions"))
-
-
-if __name__ == "__main__":
-    main()
+    print_frame(board.select(*cols, "rubric_set_version", "release_corpus_versions"),
+                "RE-SCORED RELEASES from stored verdicts (no model call)")  # fmt: skip
 
 
 @main.command()
@@ -471,3 +484,9 @@ def validate(no_run: bool, skip_expertqa_pipeline: bool) -> None:
         )
         gateway.flush_log()
     echo_validity(figures)
+
+
+main.add_command(eval_command)
+
+if __name__ == "__main__":
+    main()

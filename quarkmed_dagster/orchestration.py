@@ -23,6 +23,8 @@ import dagster as dg
 
 from quarkmed_dagster.settings import PROJECT_ROOT, Settings, get_settings
 
+INSTANCE_CONFIG = PROJECT_ROOT / "dagster_instance.yaml"
+
 
 @dataclass
 class PipelineOutcome:
@@ -33,10 +35,12 @@ class PipelineOutcome:
 
 
 def install_instance_config(settings: Settings) -> Path:
-    """Copy the project's dagster.yaml into DAGSTER_HOME (pools, run limits, telemetry off)."""
+    """Copy the project's dagster_instance.yaml into DAGSTER_HOME as dagster.yaml (pools, run
+    limits, telemetry off). Not named dagster.yaml in the project root: `dagster dev` there
+    would warn that a dagster.yaml in the working directory is ignored."""
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     target = settings.dagster_home / "dagster.yaml"
-    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", target)
+    shutil.copyfile(INSTANCE_CONFIG, target)
     return target
 
 
@@ -113,6 +117,23 @@ def console_run_config(log_level: str) -> dict[str, object]:
     return {"loggers": {"console": {"config": {"log_level": log_level.upper()}}}}
 
 
+def run_named_job(
+    name: str,
+    everything: Sequence[object],
+    selection: dg.AssetSelection,
+    resources: dict[str, object],
+    **execute: object,
+) -> dg.ExecuteInProcessResult:
+    """``dg.materialize`` under a job name (``ingest_job``, ``benchmark_job``) instead of
+    ``__ephemeral_asset_job__``, so runs in the UI say which job they were."""
+    defs = dg.Definitions(
+        assets=everything,  # type: ignore[arg-type]
+        jobs=[dg.define_asset_job(name, selection=selection)],
+        resources=resources,
+    )
+    return defs.resolve_job_def(name).execute_in_process(raise_on_error=False, **execute)  # type: ignore[arg-type]
+
+
 def run_pipeline(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
@@ -126,7 +147,8 @@ def run_pipeline(
     for run_id in release_interrupted_runs(instance):
         log(f"released run {run_id}: its process died before it finished")
     partitioned, unpartitioned, checks = _split_assets(defs)
-    downstream = dg.AssetSelection.assets(*unpartitioned)
+    # eval_job's assets (a user's model) are not part of the main job
+    downstream = dg.AssetSelection.assets(*unpartitioned) - dg.AssetSelection.groups("evaluation")
     if targets is not None:
         upstream = dg.AssetSelection.assets(*targets).upstream()
         downstream = (downstream & upstream).required_multi_asset_neighbors()
@@ -139,25 +161,25 @@ def run_pipeline(
         if not partitioned:
             continue
         log(f"materializing batch {key}")
-        result = dg.materialize(
+        result = run_named_job(
+            "ingest_job",
             everything,
-            selection=dg.AssetSelection.assets(*partitioned),
+            dg.AssetSelection.assets(*partitioned),
+            resources,
             partition_key=key,
             instance=instance,
-            resources=resources,
-            raise_on_error=False,
             tags=main_job_tags(),
             run_config=run_config,
         )
         _record(outcome, result)
     if unpartitioned and outcome.success:
         log("materializing the downstream assets")
-        result = dg.materialize(
+        result = run_named_job(
+            "benchmark_job",
             everything,
-            selection=downstream,
+            downstream,
+            resources,
             instance=instance,
-            resources=resources,
-            raise_on_error=False,
             tags=main_job_tags(),
             run_config=run_config,
         )

@@ -57,14 +57,17 @@ class LLMGatewayResource(dg.ConfigurableResource):
     def role_models(self, role: str) -> tuple[RoleModel, ...]:
         return self.load_profile().models(role)
 
-    def gateway(self, run_label: str, read_cache: bool = True) -> LiteLLMGateway:
-        """``read_cache=False`` re-asks the models (fresh answers replace the cached ones)."""
+    def gateway(
+        self, run_label: str, read_cache: bool = True, profile: Profile | None = None
+    ) -> LiteLLMGateway:
+        """``read_cache=False`` re-asks the models (fresh answers replace the cached ones);
+        ``profile`` replaces the configured one (e.g. with a user model's deployment)."""
         if self._cache is None:
             self._cache = CallCache(Path(self.cache_path))
         warehouse = Warehouse(self.warehouse_path) if self.warehouse_path else None
         budget = Budget(self.max_calls, self.max_tokens, self.max_cost_usd)
         return LiteLLMGateway(
-            self.load_profile(),
+            profile or self.load_profile(),
             run_label,
             cache=self._cache,
             warehouse=warehouse,

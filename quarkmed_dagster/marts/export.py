@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from quarkmed_dagster.marts.views import MART_NAMES
 from quarkmed_dagster.warehouse import Warehouse
 
 PARQUET_TABLES = [
@@ -22,6 +23,23 @@ PARQUET_TABLES = [
     "concordance",
     "review_queue",
     "quarantine",
+    # result tables written by the scoring, HealthBench, reward and eval stages
+    "leaderboard_dimensions",
+    "healthbench_scores",
+    "healthbench_example_scores",
+    "reward_scores",
+    "validity_metrics",
+    "model_evaluations",
+    "eval_requests",
+    "pipeline_runs",
+    # the analyst marts (views, sql/mart_*.sql and sql/create_view_*.sql)
+    *(name.removeprefix("mart_") for name in MART_NAMES),
+    "current_rubric_items",
+    "rubric_statistics",
+    "cost_by_model_stage",
+    "judge_concordance",
+    "quarantine_summary",
+    "review_queue_summary",
 ]
 # HealthBench criteria carry signed points; our Pitfall items are the negative ones.
 TIER_SIGN = {"Pitfall": -1.0}

@@ -38,3 +38,15 @@ def test_code_location_snapshot_serialises_as_the_ui_loads_it() -> None:
     assert {node.asset_key for node in restored.asset_nodes} == set(
         defs.get_repository_def().asset_graph.get_all_asset_keys()
     )
+
+
+def test_named_jobs_and_schedules_use_them() -> None:
+    repository = defs.get_repository_def()
+    names = {job.name for job in repository.get_all_jobs()}
+    assert {"ingest_job", "benchmark_job", "eval_job", "rubric_refresh_job", "report_job"} <= names
+    assert repository.get_schedule_def("rubric_refresh_schedule").job_name == "rubric_refresh_job"
+    assert repository.get_schedule_def("report_build_schedule").job_name == "report_job"
+    benchmark = repository.get_job("benchmark_job").asset_layer.executable_asset_keys
+    keys = {key.to_user_string() for key in benchmark}
+    assert {"query_scores", "leaderboard", "html_report"} <= keys
+    assert not keys & {"queries", "evaluated_responses", "model_evaluations"}

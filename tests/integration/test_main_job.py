@@ -87,3 +87,12 @@ def test_main_job_scores_the_healthbench_conversations_on_their_physician_criter
     assert (rows["coverage"] == 1.0).all() and (rows["bootstrap_std"] >= 0).all()
     # batched: at most one call per (response, judge); identical answers share a call
     assert 0 < calls <= conversations * len(EXPECTED_ORDER)
+
+
+def test_main_job_runs_are_named_jobs(main_job, monkeypatch):
+    import dagster as dg
+
+    monkeypatch.setenv("DAGSTER_HOME", str(main_job.dagster_home))
+    with dg.DagsterInstance.get() as inst:
+        names = {record.dagster_run.job_name for record in inst.get_run_records()}
+    assert names == {"ingest_job", "benchmark_job"}  # no __ephemeral_asset_job__

@@ -190,3 +190,14 @@ def test_healthbench_export(warehouse, tmp_path):
     points = {r["criterion"]: r["points"] for r in first["rubrics"]}
     assert points == {"Warns about bleeding risk": 3.0, "Recommends ibuprofen freely": -3.0}
     assert "rubric_set:rs1" in first["example_tags"] and "corpus:c1" in first["example_tags"]
+
+
+def test_parquet_export_writes_every_mart(warehouse, tmp_path):
+    """leaderboard_dimensions and healthbench_scores were missing from the export."""
+    from quarkmed_dagster.marts.export import export_parquet
+    from quarkmed_dagster.marts.views import create_marts
+
+    created = create_marts(warehouse)
+    names = {p.stem for p in export_parquet(warehouse, tmp_path / "pq")}
+    assert {"leaderboard_dimensions", "healthbench_scores", "model_evaluations"} <= names
+    assert set(created) <= names  # every analyst mart view

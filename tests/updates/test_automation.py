@@ -7,13 +7,18 @@ import dagster as dg
 import pytest
 
 from assets.evidence import (
+    FINGERPRINT_KEY,
     corpus_change_sensor,
     knowledge_corpus,
     passages_suite,
     query_evidence,
     query_evidence_suite,
 )
-from quarkmed_dagster.automation import KNOWLEDGE_AUTOMATION, with_default_automation
+from quarkmed_dagster.automation import (
+    KNOWLEDGE_AUTOMATION,
+    MANUAL_GROUPS,
+    with_default_automation,
+)
 from quarkmed_dagster.definitions import build_definitions
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.retrieval.resource import RetrievalResource
@@ -37,7 +42,9 @@ def test_every_dependent_stage_waits_for_its_upstream_blocking_checks(data_home)
     automated = []
     for key in graph.materializable_asset_keys:
         node = graph.get(key)
-        if node.parent_keys and not node.partitions_def:
+        if node.group_name in MANUAL_GROUPS:  # eval_job's assets run only when asked
+            assert node.automation_condition is None, key
+        elif node.parent_keys and not node.partitions_def:
             assert node.automation_condition is not None, key
             assert node.automation_condition.get_label() == KNOWLEDGE_AUTOMATION.get_label(), key
             automated.append(key.to_user_string())
@@ -54,6 +61,24 @@ def test_corpus_sensor_requests_one_rebuild_per_change(data_home):
     assert len(changed.run_requests) == 1 and changed.cursor != first.cursor
     same = corpus_change_sensor(dg.build_sensor_context(instance=instance, cursor=changed.cursor))
     assert not same.run_requests and same.skip_reason is not None
+
+
+def test_corpus_sensor_first_tick_on_an_up_to_date_corpus_launches_no_run(data_home):
+    """Starting the UI (the sensor's first tick, no cursor) must not rebuild a corpus built
+    from the same folders; a corpus built from other folder contents is rebuilt."""
+    inbox = get_settings().corpus_inbox_dir
+    inbox.mkdir(parents=True)
+    (inbox / "guideline.txt").write_text("Metformin is a first-line treatment.")
+    instance = dg.DagsterInstance.ephemeral()
+    built = corpus_change_sensor(dg.build_sensor_context(instance=instance)).cursor
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization("knowledge_corpus", metadata={FINGERPRINT_KEY: built})
+    )
+    first_tick = corpus_change_sensor(dg.build_sensor_context(instance=instance))
+    assert not first_tick.run_requests and first_tick.cursor == built
+    (inbox / "guideline.txt").write_text("Metformin is first-line; check kidney function.")
+    changed = corpus_change_sensor(dg.build_sensor_context(instance=instance))
+    assert len(changed.run_requests) == 1
 
 
 def _guarded_definitions(store: Warehouse, index_dir, condition=None) -> dg.Definitions:  # type: ignore[no-untyped-def]

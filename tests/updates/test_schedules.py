@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from assets import rubrics as rubric_assets
-from assets.updates import REPORT_KEYS, report_schedule, rubric_refresh_schedule
+from assets.jobs import REPORT_KEYS
+from assets.updates import report_schedule, rubric_refresh_schedule
 from quarkmed_dagster.definitions import build_definitions
 from quarkmed_dagster.llm.resource import LLMGatewayResource
 from quarkmed_dagster.llm.testing_server import LocalLLMServer

@@ -1,0 +1,1 @@
+"""`quarkmed eval`: grade one user model with the current rubrics and judges."""

@@ -1,0 +1,3 @@
+SELECT DISTINCT query_id
+FROM current_rubric_items
+ORDER BY query_id
