@@ -174,6 +174,24 @@ def report(out: str | None) -> None:
 
 
 @main.command()
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Directory of the pages. [default: reports_dir/samples]")  # fmt: skip
+def view(out: str | None) -> None:
+    """Per-sample viewer (static HTML, no network): per query the conversation, evidence with
+    sources, rubric items, each model's response and every judge's verdict per item with its
+    rationale and the final score; filterable by model and category."""
+    from pathlib import Path
+
+    from quarkmed_dagster.viewer.build import VIEWER_DIR, write_viewer
+
+    reports = get_settings().reports_dir
+    target = Path(out) if out else reports / VIEWER_DIR
+    report = "../report.html" if target.resolve() == (reports / VIEWER_DIR).resolve() else None
+    index = write_viewer(_warehouse(), target, report=report)
+    click.echo(f"Sample viewer: {index.resolve().as_uri()}")
+
+
+@main.command()
 @click.option(
     "--format",
     "fmt",

@@ -15,6 +15,7 @@ from quarkmed_dagster.report.operations import (
     skipped_section,
 )
 from quarkmed_dagster.report.rewards import reward_sections
+from quarkmed_dagster.report.samples import sample_links_section
 from quarkmed_dagster.report.scores import (
     dimension_section,
     distribution_section,
@@ -23,6 +24,7 @@ from quarkmed_dagster.report.scores import (
     rubric_section,
 )
 from quarkmed_dagster.report.validity import coverage_section, validity_section
+from quarkmed_dagster.viewer.build import VIEWER_DIR, write_viewer
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 CSS = (
@@ -84,6 +86,7 @@ def build_report(wh: Warehouse) -> str:
         *skipped_section(skips),
         *leaderboard_section(lb),
         *distribution_section(qs),
+        *sample_links_section(qs),
         *dimension_section(dims),
         *healthbench_section(hb),
         *rubric_section(items, stats),
@@ -120,6 +123,9 @@ def report_outline(html: str) -> pl.DataFrame:
 
 
 def write_report(wh: Warehouse, path: Path) -> Path:
+    """The report at ``path`` and, beside it, the per-sample viewer its links open."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(build_report(wh), encoding="utf-8")
+    if "current_rubric_items" in _tables(wh):
+        write_viewer(wh, path.parent / VIEWER_DIR, report=f"../{path.name}")
     return path
