@@ -18,14 +18,15 @@ SHOWN = 3
 
 def extremes(qs: pl.DataFrame, k: int = SHOWN) -> pl.DataFrame:
     """Per model, its ``k`` lowest and ``k`` highest scored queries (``end``: worst / best);
-    a model with fewer than 2k scores shows each query once, as worst or best."""
+    a model with fewer than 2k scores shows each query once, the lower half as worst."""
     scored = qs.filter(pl.col("score").is_not_null()).sort("candidate_model", "score", "query_id")
     ranked = scored.with_columns(
         low=pl.int_range(pl.len()).over("candidate_model"),
-        n=pl.len().over("candidate_model"),
+        n=pl.len().over("candidate_model").cast(pl.Int64),  # n - k may be negative
     )
-    worst = pl.col("low") < k
-    best = pl.col("low") >= pl.max_horizontal(pl.col("n") - k, pl.lit(k))
+    n_worst = pl.min_horizontal(pl.lit(k), (pl.col("n") + 1) // 2)
+    worst = pl.col("low") < n_worst
+    best = pl.col("low") >= pl.max_horizontal(pl.col("n") - k, n_worst)
     picked = ranked.filter(worst | best).with_columns(
         end=pl.when(worst).then(pl.lit("worst")).otherwise(pl.lit("best"))
     )
