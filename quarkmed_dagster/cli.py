@@ -2,32 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from quarkmed_dagster.cli_eval import eval_command
+from quarkmed_dagster.cli_run import run_main_job as _run_main_job
 from quarkmed_dagster.settings import get_settings
-
-
-def _register_batches() -> list[tuple[str, str]]:
-    """Register the bundled sample query files and the query inbox's files as ingest batches
-    (partitions); the inbox holds queries that imported responses gave only as text."""
-    from quarkmed_dagster.ingest.batches import (
-        PARTITIONS_NAME,
-        query_files,
-        register_batch,
-        register_sample_batches,
-    )
-    from quarkmed_dagster.warehouse import Warehouse
-
-    settings = get_settings()
-    batches = register_sample_batches(settings)
-    warehouse = Warehouse(settings.warehouse)
-    for path in query_files(settings.inbox_dir):
-        batches.append((PARTITIONS_NAME, register_batch(warehouse, path)))
-    return batches
-
 
 THRESHOLD_HELP = "Concordance flag: a judge whose agreement is below this is flagged."
 
@@ -43,51 +22,6 @@ def run() -> None:
     """Materialize the whole DAG on the bundled sample data and the inboxes (embedded
     defaults)."""
     _run_main_job()
-
-
-def _run_main_job(rerun_for_new_queries: bool = False) -> None:
-    """The main job; optionally once more when it wrote new query files to the query inbox
-    (queries that imported responses gave only as text), so their responses are graded."""
-    from quarkmed_dagster.definitions import defs
-    from quarkmed_dagster.ingest.batches import query_files
-    from quarkmed_dagster.orchestration import dagster_instance, run_pipeline
-    from quarkmed_dagster.warehouse import Warehouse
-
-    settings = get_settings()
-    _refuse_unpriced_cost_budget()
-    instance = dagster_instance(settings)
-    inbox_before = set(query_files(settings.inbox_dir))
-    outcome = run_pipeline(defs, instance, _register_batches, log=click.echo)
-    new_queries = set(query_files(settings.inbox_dir)) - inbox_before
-    if rerun_for_new_queries and outcome.success and new_queries:
-        click.echo("new queries from imported responses: running once more to grade them")
-        outcome = run_pipeline(defs, instance, _register_batches, log=click.echo)
-    warehouse = Warehouse(settings.warehouse)
-    if warehouse.path.exists():
-        warehouse.publish_snapshot(settings.analyst_snapshot)
-    click.echo("")
-    _print_leaderboard(warehouse)
-    click.echo(f"\nDuckDB warehouse: {settings.warehouse}")
-    click.echo(f"Analyst snapshot (read-only use): {settings.analyst_snapshot}")
-    report = settings.reports_dir / "report.html"
-    if report.exists():
-        click.echo(f"HTML report: {report}")
-    click.echo(f"Dagster runs: {', '.join(outcome.runs)} (DAGSTER_HOME={settings.dagster_home})")
-    if not outcome.success:
-        click.echo(f"FAILED steps: {', '.join(outcome.failed_steps)}", err=True)
-        sys.exit(1)
-
-
-def _refuse_unpriced_cost_budget() -> None:
-    """Before any run starts: a cost budget with a model litellm cannot price never stops."""
-    from quarkmed_dagster.llm.budget import Budget, UnpricedModels, check_cost_budget
-    from quarkmed_dagster.llm.resource import LLMGatewayResource
-
-    llm = LLMGatewayResource.from_settings()
-    try:
-        check_cost_budget(Budget(max_cost_usd=llm.max_cost_usd), llm.load_profile())
-    except UnpricedModels as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 def _print_leaderboard(warehouse) -> None:  # type: ignore[no-untyped-def]
