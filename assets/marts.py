@@ -184,6 +184,7 @@ def html_report(warehouse: WarehouseResource) -> dg.MaterializeResult:
                 "leaderboard": dg.MetadataValue.md(f"```\n{leaderboard_text(wh)}\n```"),
             },
             preview_rows=40,
+            table="report_outline",
         )
     )
 
