@@ -39,7 +39,8 @@ def test_console_shows_progress_quarantine_and_next_steps(main_job):
 def test_viewer_pages_for_every_rubric_query_and_report_links_resolve(main_job):
     reports = main_job.home / "reports"
     with duckdb.connect(str(main_job.warehouse), read_only=True) as con:
-        queries = {q for (q,) in con.execute("SELECT DISTINCT query_id FROM current_rubric_items")}
+        found = con.execute("SELECT DISTINCT query_id FROM current_rubric_items").fetchall()
+        queries = {q for (q,) in found}
         responses = con.execute(
             "SELECT count(*) FROM candidate_responses WHERE query_id IN "
             "(SELECT query_id FROM current_rubric_items)"
