@@ -93,7 +93,8 @@ def _warehouse():  # type: ignore[no-untyped-def]
 
 
 @main.command()
-@click.option("--out", type=click.Path(), default=None, help="Default: reports_dir/report.html")
+@click.option("--out", type=click.Path(), default=None,
+              help="Report file. [default: reports_dir/report.html]")  # fmt: skip
 def report(out: str | None) -> None:
     """Build the self-contained HTML report from the warehouse."""
     from pathlib import Path
@@ -158,7 +159,8 @@ def export(fmt: str, out: str) -> None:
               help="Rows drawn per category x tier x model stratum.")  # fmt: skip
 @click.option("--name", default="audit_sample", show_default=True,
               help="Base name of the sample files.")  # fmt: skip
-@click.option("--out-dir", type=click.Path(), default=None, help="Default: reports_dir/audit")
+@click.option("--out-dir", type=click.Path(), default=None,
+              help="Directory of the sample. [default: reports_dir/audit]")  # fmt: skip
 @click.option("--seed", default=0, show_default=True, help="Random seed of the sample.")
 def audit_sample(per_stratum: int, name: str, out_dir: str | None, seed: int) -> None:
     """Blinded stratified sample (category x tier x model) as CSV + XLSX, plus a key file."""
@@ -289,7 +291,8 @@ def release() -> None:
 
 @release.command("freeze")
 @click.argument("name")
-@click.option("--out-dir", type=click.Path(), default=None, help="Default: data_home/releases")
+@click.option("--out-dir", type=click.Path(), default=None,
+              help="Directory of releases. [default: data_home/releases]")  # fmt: skip
 def release_freeze(name: str, out_dir: str | None) -> None:
     """Freeze the warehouse's current release tables into OUT_DIR/<release id>/ (Parquet)."""
     from pathlib import Path
@@ -309,18 +312,19 @@ def _scoring_options(command):  # type: ignore[no-untyped-def]
     """The Eq. 2 parameters as options (defaults: ScoringConfig, reasons in docs/scoring.md)."""
     options = [
         click.option("--weights", default=None,
-                     help="Tier weights E:I:H:P (default 2:1:1:2) or Tier=value pairs, "
-                     "e.g. Pitfall=3,Highlight=0.5"),
+                     help="Tier weights E:I:H:P or Tier=value pairs, e.g. "
+                     "Pitfall=3,Highlight=0.5. [default: 2:1:1:2]"),
         click.option("--truncation-essential", type=float, default=None,
-                     help="Zero I+H credit when Essential coverage is below this (default 0.5)."),
+                     help="Zero I+H credit when Essential coverage is below this. [default: 0.5]"),
         click.option("--truncation-pitfall", type=float, default=None,
-                     help="Zero I+H credit when the Pitfall penalty is above this (default 0.5)."),
+                     help="Zero I+H credit when the Pitfall penalty is above this. [default: 0.5]"),
         click.option("--saturation-tag-cap", type=float, default=None,
-                     help="Cap on the weighted I+H credit of one tag (default 3)."),
+                     help="Cap on the weighted I+H credit of one tag. [default: 3]"),
         click.option("--saturation-ih-ratio", type=float, default=None,
-                     help="Cap total I+H credit at this x Essential credit (default 2)."),
+                     help="Cap total I+H credit at this x Essential credit. [default: 2]"),
         click.option("--min-coverage", type=float, default=None,
-                     help="Flag and leave unscored below this share of judged items (0.5)."),
+                     help="Flag and leave unscored below this share of judged items. "
+                     "[default: 0.5]"),
     ]  # fmt: skip
     for option in reversed(options):
         command = option(command)
