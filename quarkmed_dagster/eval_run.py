@@ -84,6 +84,7 @@ def run_eval(plan: EvalPlan, on_event: Callable[[str | None, str, dict], None]) 
     from quarkmed_dagster.definitions import defs
     from quarkmed_dagster.orchestration import dagster_instance, main_job_tags
     from quarkmed_dagster.run_events import execute_followed
+    from quarkmed_dagster.run_records import record_run
 
     settings = get_settings()
     instance = dagster_instance(settings)
@@ -98,6 +99,7 @@ def run_eval(plan: EvalPlan, on_event: Callable[[str | None, str, dict], None]) 
     )
     failure = None if result.success else _failure_line(result)
     warehouse = Warehouse(settings.warehouse)
+    record_run(warehouse, result, defs.resolve_asset_graph())
     comparison = warehouse.read(load_sql("select_eval_comparison"), [plan.model])
     return EvalOutcome(run_id, result.success, failure, comparison)
 

@@ -104,8 +104,14 @@ def _split_assets(
     return partitioned, unpartitioned, list(defs.asset_checks or [])
 
 
-def _record(outcome: PipelineOutcome, result: dg.ExecuteInProcessResult) -> None:
+def _record(
+    outcome: PipelineOutcome, result: dg.ExecuteInProcessResult, defs: dg.Definitions
+) -> None:
+    from quarkmed_dagster.run_records import record_run
+    from quarkmed_dagster.warehouse import Warehouse
+
     outcome.runs.append(result.run_id)
+    record_run(Warehouse(get_settings().warehouse), result, defs.resolve_asset_graph())
     if not result.success:
         outcome.success = False
         outcome.failed_steps.extend(
@@ -186,7 +192,7 @@ def run_pipeline(
             tags=main_job_tags(),
             run_config=run_config,
         )
-        _record(outcome, result)
+        _record(outcome, result, defs)
     if unpartitioned and outcome.success:
         if follow is None:
             log("materializing the downstream assets")
@@ -200,5 +206,5 @@ def run_pipeline(
             tags=main_job_tags(),
             run_config=run_config,
         )
-        _record(outcome, result)
+        _record(outcome, result, defs)
     return outcome

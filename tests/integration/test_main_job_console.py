@@ -52,3 +52,22 @@ def test_viewer_pages_for_every_rubric_query_and_report_links_resolve(main_job):
     html = (reports / "report.html").read_text(encoding="utf-8")
     links = re.findall(r'class="sample-link" href="([^"]+)"', html)
     assert links and all((reports / urlsplit(link).path).is_file() for link in links)
+
+
+def test_pipeline_runs_records_what_each_run_wrote(main_job):
+    runs = re.search(r"^Dagster runs: (.+) \(DAGSTER_HOME", main_job.first.stdout, re.M)
+    assert runs is not None
+    run_ids = runs.group(1).split(", ")
+    with duckdb.connect(str(main_job.warehouse), read_only=True) as con:
+        recorded = dict(con.execute(
+            "SELECT run_id, count(*) FROM pipeline_runs WHERE code_version IS NOT NULL "
+            "GROUP BY run_id"
+        ).fetchall())  # fmt: skip
+        scores = con.execute(
+            "SELECT rows_written FROM pipeline_runs WHERE asset_key = 'query_scores' "
+            "AND run_id = ?",
+            [run_ids[-1]],
+        ).fetchone()
+        n_scores = con.execute("SELECT count(*) FROM query_scores").fetchone()[0]
+    assert set(run_ids) <= set(recorded)  # every run of this main job, every asset versioned
+    assert scores is not None and scores[0] == n_scores
