@@ -18,7 +18,7 @@ from quarkmed_dagster.llm.resource import LLMGatewayResource
 from quarkmed_dagster.metadata import frame_to_markdown, table_metadata
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.responses.generate import generate_responses
-from quarkmed_dagster.warehouse import load_sql
+from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 GROUP = "evaluation"
 
@@ -65,14 +65,14 @@ def evaluated_responses(
     warehouse: WarehouseResource,
     llm: LLMGatewayResource,
 ) -> dg.MaterializeResult:
+    wh = warehouse.get()
     if not config.model:
-        return dg.MaterializeResult(metadata={"model": "none (not an eval run)"})
+        return dg.MaterializeResult(metadata=_not_an_eval_run(wh, "eval_requests"))
     profile = llm.load_profile()
     try:
         preflight(config.model, config.api_base, profile.key_env)
     except PreflightError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
-    wh = warehouse.get()
     current = wh.read(load_sql("select_eval_query_ids"))["query_id"].to_list()
     chosen, unknown = select_queries(current, config.query_ids or None, config.limit)
     if unknown:
@@ -110,6 +110,11 @@ def evaluated_responses(
     )
 
 
+def _not_an_eval_run(wh: Warehouse, table: str) -> dict:
+    """Metadata of a run without a user model (main job, automation): nothing was written."""
+    return table_metadata(wh, table, {"model": "none (not an eval run)", "dagster/row_count": 0})
+
+
 def _request_row(
     run_id: str, config: EvalConfig, llm: LLMGatewayResource, chosen: list[str], answered: int
 ) -> pl.DataFrame:
@@ -141,7 +146,7 @@ def model_evaluations(
     wh = warehouse.get()
     request = wh.read(load_sql("select_eval_request"), [context.run_id])
     if request.is_empty():
-        return dg.MaterializeResult(metadata={"model": "none (not an eval run)"})
+        return dg.MaterializeResult(metadata=_not_an_eval_run(wh, "model_evaluations"))
     model = request["candidate_model"][0]
     scores = wh.read(load_sql("select_eval_model_scores"), [model]).with_columns(
         run_id=pl.lit(context.run_id), judging_version=pl.lit(JUDGING_VERSION)

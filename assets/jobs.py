@@ -14,7 +14,9 @@ import dagster as dg
 from assets.queries import queries
 
 INGEST = dg.AssetSelection.assets(queries)
-BENCHMARK = dg.AssetSelection.all() - INGEST - dg.AssetSelection.groups("evaluation")
+# The eval assets are in it too: without a configured model they write nothing, and the
+# judge panel depends on evaluated_responses, so they must have been materialized.
+BENCHMARK = dg.AssetSelection.all() - INGEST
 RUBRIC_KEYS = ("candidate_answers", "knowledge_points", "query_rubrics")
 REPORT_KEYS = ("marts", "html_report")
 

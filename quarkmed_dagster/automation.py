@@ -87,12 +87,14 @@ KNOWLEDGE_AUTOMATION = (dg.AutomationCondition.eager() & NO_UPSTREAM_CHECK_IN_ER
 )
 
 
-# Groups only ever materialized on request: `quarkmed eval` / eval_job (a user's model).
-MANUAL_GROUPS = frozenset({"evaluation"})
+# Assets only ever materialized on request (`quarkmed eval` / eval_job, and the main job):
+# a user model's scores. evaluated_responses keeps the condition: the judge panel depends on
+# it, and without a configured model it writes nothing.
+MANUAL_ASSETS = frozenset({"model_evaluations"})
 
 
 def _with_condition(spec: dg.AssetSpec) -> dg.AssetSpec:
-    manual = spec.group_name in MANUAL_GROUPS
+    manual = spec.key.to_user_string() in MANUAL_ASSETS
     if spec.automation_condition is not None or not spec.deps or spec.partitions_def or manual:
         return spec
     return spec.replace_attributes(automation_condition=KNOWLEDGE_AUTOMATION)

@@ -166,8 +166,8 @@ def run_pipeline(
     for run_id in release_interrupted_runs(instance):
         log(f"released run {run_id}: its process died before it finished")
     partitioned, unpartitioned, checks = _split_assets(defs)
-    # eval_job's assets (a user's model) are not part of the main job
-    downstream = dg.AssetSelection.assets(*unpartitioned) - dg.AssetSelection.groups("evaluation")
+    # eval_job's assets run too: without a configured model they write nothing
+    downstream = dg.AssetSelection.assets(*unpartitioned)
     if targets is not None:
         upstream = dg.AssetSelection.assets(*targets).upstream()
         downstream = (downstream & upstream).required_multi_asset_neighbors()

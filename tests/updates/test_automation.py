@@ -16,7 +16,7 @@ from assets.evidence import (
 )
 from quarkmed_dagster.automation import (
     KNOWLEDGE_AUTOMATION,
-    MANUAL_GROUPS,
+    MANUAL_ASSETS,
     with_default_automation,
 )
 from quarkmed_dagster.definitions import build_definitions
@@ -42,13 +42,15 @@ def test_every_dependent_stage_waits_for_its_upstream_blocking_checks(data_home)
     automated = []
     for key in graph.materializable_asset_keys:
         node = graph.get(key)
-        if node.group_name in MANUAL_GROUPS:  # eval_job's assets run only when asked
+        if key.to_user_string() in MANUAL_ASSETS:  # a user model's scores: only when asked
             assert node.automation_condition is None, key
         elif node.parent_keys and not node.partitions_def:
             assert node.automation_condition is not None, key
             assert node.automation_condition.get_label() == KNOWLEDGE_AUTOMATION.get_label(), key
             automated.append(key.to_user_string())
     assert {"query_evidence", "query_rubrics", "judge_verdicts", "query_scores"} <= set(automated)
+    # the judge panel depends on it: without a condition, a refresh would never re-judge
+    assert "evaluated_responses" in automated
 
 
 def test_corpus_sensor_requests_one_rebuild_per_change(data_home):
