@@ -1,5 +1,6 @@
 """`quarkmed run`, the main job's console: a progress bar through each Dagster run (job,
-steps done / total, the stage running now) with a line per finished stage, then the
+steps done / total, the stage running now) and one through the live model calls of the
+stage calling models (calls done / total), a line per finished stage, then the
 leaderboard, how many rows were quarantined and why, and what to do next.
 ``QUARKMED_VERBOSE=1`` prints every step of every run (checks and ingest batches too)."""
 
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from quarkmed_dagster.llm.progress import listening
 from quarkmed_dagster.run_progress import RunProgress
 from quarkmed_dagster.settings import get_settings
 
@@ -83,7 +85,14 @@ def run_console(verbose: bool) -> Iterator[tuple[object, Callable[[str], None]]]
         def log(line: str) -> None:
             bar.console.print(line, highlight=False, markup=False)
 
-        yield follow, log
+        calls = bar.add_task("model calls", total=None, visible=False)
+
+        def on_calls(stage: str, done: int, total: int) -> None:  # live calls of a stage
+            bar.update(calls, description=f"model calls · {stage}", completed=done,
+                       total=total, visible=done < total)  # fmt: skip
+
+        with listening(on_calls):
+            yield follow, log
 
 
 def run_main_job(rerun_for_new_queries: bool = False) -> None:
