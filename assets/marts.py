@@ -20,6 +20,7 @@ from quarkmed_dagster.report.build import report_outline, write_report
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.settings import get_settings
 from quarkmed_dagster.skips import clear_skip, record_skip
+from quarkmed_dagster.viewer.build import VIEWER_DIR
 
 GROUP = "marts"
 OWNERS = ["team:quarkmed"]
@@ -159,9 +160,11 @@ def marts(warehouse: WarehouseResource) -> dg.MaterializeResult:
     group_name=GROUP,
     kinds={"html", "python"},
     owners=OWNERS,
-    code_version="v2",
+    code_version="v3",
     description="Self-contained HTML report (inline SVG plots) at reports_dir/report.html, "
-    "alignment rewards included (weight trajectories, reward distribution, diagnosis).",
+    "alignment rewards included (weight trajectories, reward distribution, diagnosis), and "
+    "beside it the per-sample viewer (reports_dir/samples/index.html) its worst / best "
+    "queries link to.",
 )
 def html_report(warehouse: WarehouseResource) -> dg.MaterializeResult:
     wh = warehouse.get()
@@ -173,11 +176,15 @@ def html_report(warehouse: WarehouseResource) -> dg.MaterializeResult:
             {
                 "report_path": dg.MetadataValue.path(str(path)),
                 "report_url": dg.MetadataValue.url(path.resolve().as_uri()),
+                "sample_viewer_url": dg.MetadataValue.url(
+                    (path.parent / VIEWER_DIR / "index.html").resolve().as_uri()
+                ),
                 "bytes": path.stat().st_size,
                 "plots": int(outline["plots"].sum()),
                 "leaderboard": dg.MetadataValue.md(f"```\n{leaderboard_text(wh)}\n```"),
             },
             preview_rows=40,
+            table="report_outline",
         )
     )
 

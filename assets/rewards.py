@@ -29,7 +29,7 @@ from quarkmed_dagster.rewards.plots import (
     dimension_spread_chart,
     model_plots,
     reference_stats_chart,
-    reward_histogram,
+    reward_distribution,
     simulation_plots,
 )
 from quarkmed_dagster.rewards.simulation import SimulationSpec, simulate_steps
@@ -227,7 +227,7 @@ def reward_vectors(config: RewardStatsConfig, warehouse: WarehouseResource) -> d
     plots = _plot_metadata(
         {
             "plot_raw_by_dimension": dimension_spread_chart(vectors),
-            "plot_reward_by_model": reward_histogram(scores, lambda m: labels.get(m, m)),
+            "plot_reward_by_model": reward_distribution(scores, lambda m: labels.get(m, m)),
         }
     )
     return dg.MaterializeResult(

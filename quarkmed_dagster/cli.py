@@ -2,32 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from quarkmed_dagster.cli_eval import eval_command
+from quarkmed_dagster.cli_run import run_main_job as _run_main_job
 from quarkmed_dagster.settings import get_settings
-
-
-def _register_batches() -> list[tuple[str, str]]:
-    """Register the bundled sample query files and the query inbox's files as ingest batches
-    (partitions); the inbox holds queries that imported responses gave only as text."""
-    from quarkmed_dagster.ingest.batches import (
-        PARTITIONS_NAME,
-        query_files,
-        register_batch,
-        register_sample_batches,
-    )
-    from quarkmed_dagster.warehouse import Warehouse
-
-    settings = get_settings()
-    batches = register_sample_batches(settings)
-    warehouse = Warehouse(settings.warehouse)
-    for path in query_files(settings.inbox_dir):
-        batches.append((PARTITIONS_NAME, register_batch(warehouse, path)))
-    return batches
-
 
 THRESHOLD_HELP = "Concordance flag: a judge whose agreement is below this is flagged."
 
@@ -43,51 +22,6 @@ def run() -> None:
     """Materialize the whole DAG on the bundled sample data and the inboxes (embedded
     defaults)."""
     _run_main_job()
-
-
-def _run_main_job(rerun_for_new_queries: bool = False) -> None:
-    """The main job; optionally once more when it wrote new query files to the query inbox
-    (queries that imported responses gave only as text), so their responses are graded."""
-    from quarkmed_dagster.definitions import defs
-    from quarkmed_dagster.ingest.batches import query_files
-    from quarkmed_dagster.orchestration import dagster_instance, run_pipeline
-    from quarkmed_dagster.warehouse import Warehouse
-
-    settings = get_settings()
-    _refuse_unpriced_cost_budget()
-    instance = dagster_instance(settings)
-    inbox_before = set(query_files(settings.inbox_dir))
-    outcome = run_pipeline(defs, instance, _register_batches, log=click.echo)
-    new_queries = set(query_files(settings.inbox_dir)) - inbox_before
-    if rerun_for_new_queries and outcome.success and new_queries:
-        click.echo("new queries from imported responses: running once more to grade them")
-        outcome = run_pipeline(defs, instance, _register_batches, log=click.echo)
-    warehouse = Warehouse(settings.warehouse)
-    if warehouse.path.exists():
-        warehouse.publish_snapshot(settings.analyst_snapshot)
-    click.echo("")
-    _print_leaderboard(warehouse)
-    click.echo(f"\nDuckDB warehouse: {settings.warehouse}")
-    click.echo(f"Analyst snapshot (read-only use): {settings.analyst_snapshot}")
-    report = settings.reports_dir / "report.html"
-    if report.exists():
-        click.echo(f"HTML report: {report}")
-    click.echo(f"Dagster runs: {', '.join(outcome.runs)} (DAGSTER_HOME={settings.dagster_home})")
-    if not outcome.success:
-        click.echo(f"FAILED steps: {', '.join(outcome.failed_steps)}", err=True)
-        sys.exit(1)
-
-
-def _refuse_unpriced_cost_budget() -> None:
-    """Before any run starts: a cost budget with a model litellm cannot price never stops."""
-    from quarkmed_dagster.llm.budget import Budget, UnpricedModels, check_cost_budget
-    from quarkmed_dagster.llm.resource import LLMGatewayResource
-
-    llm = LLMGatewayResource.from_settings()
-    try:
-        check_cost_budget(Budget(max_cost_usd=llm.max_cost_usd), llm.load_profile())
-    except UnpricedModels as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 def _print_leaderboard(warehouse) -> None:  # type: ignore[no-untyped-def]
@@ -159,7 +93,8 @@ def _warehouse():  # type: ignore[no-untyped-def]
 
 
 @main.command()
-@click.option("--out", type=click.Path(), default=None, help="Default: reports_dir/report.html")
+@click.option("--out", type=click.Path(), default=None,
+              help="Report file. [default: reports_dir/report.html]")  # fmt: skip
 def report(out: str | None) -> None:
     """Build the self-contained HTML report from the warehouse."""
     from pathlib import Path
@@ -171,6 +106,24 @@ def report(out: str | None) -> None:
     create_marts(warehouse)
     path = write_report(warehouse, Path(out) if out else get_settings().reports_dir / "report.html")
     click.echo(f"HTML report: {path}")
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Directory of the pages. [default: reports_dir/samples]")  # fmt: skip
+def view(out: str | None) -> None:
+    """Per-sample viewer (static HTML, no network): per query the conversation, evidence with
+    sources, rubric items, each model's response and every judge's verdict per item with its
+    rationale and the final score; filterable by model and category."""
+    from pathlib import Path
+
+    from quarkmed_dagster.viewer.build import VIEWER_DIR, write_viewer
+
+    reports = get_settings().reports_dir
+    target = Path(out) if out else reports / VIEWER_DIR
+    report = "../report.html" if target.resolve() == (reports / VIEWER_DIR).resolve() else None
+    index = write_viewer(_warehouse(), target, report=report)
+    click.echo(f"Sample viewer: {index.resolve().as_uri()}")
 
 
 @main.command()
@@ -206,7 +159,8 @@ def export(fmt: str, out: str) -> None:
               help="Rows drawn per category x tier x model stratum.")  # fmt: skip
 @click.option("--name", default="audit_sample", show_default=True,
               help="Base name of the sample files.")  # fmt: skip
-@click.option("--out-dir", type=click.Path(), default=None, help="Default: reports_dir/audit")
+@click.option("--out-dir", type=click.Path(), default=None,
+              help="Directory of the sample. [default: reports_dir/audit]")  # fmt: skip
 @click.option("--seed", default=0, show_default=True, help="Random seed of the sample.")
 def audit_sample(per_stratum: int, name: str, out_dir: str | None, seed: int) -> None:
     """Blinded stratified sample (category x tier x model) as CSV + XLSX, plus a key file."""
@@ -337,7 +291,8 @@ def release() -> None:
 
 @release.command("freeze")
 @click.argument("name")
-@click.option("--out-dir", type=click.Path(), default=None, help="Default: data_home/releases")
+@click.option("--out-dir", type=click.Path(), default=None,
+              help="Directory of releases. [default: data_home/releases]")  # fmt: skip
 def release_freeze(name: str, out_dir: str | None) -> None:
     """Freeze the warehouse's current release tables into OUT_DIR/<release id>/ (Parquet)."""
     from pathlib import Path
@@ -357,18 +312,19 @@ def _scoring_options(command):  # type: ignore[no-untyped-def]
     """The Eq. 2 parameters as options (defaults: ScoringConfig, reasons in docs/scoring.md)."""
     options = [
         click.option("--weights", default=None,
-                     help="Tier weights E:I:H:P (default 2:1:1:2) or Tier=value pairs, "
-                     "e.g. Pitfall=3,Highlight=0.5"),
+                     help="Tier weights E:I:H:P or Tier=value pairs, e.g. "
+                     "Pitfall=3,Highlight=0.5. [default: 2:1:1:2]"),
         click.option("--truncation-essential", type=float, default=None,
-                     help="Zero I+H credit when Essential coverage is below this (default 0.5)."),
+                     help="Zero I+H credit when Essential coverage is below this. [default: 0.5]"),
         click.option("--truncation-pitfall", type=float, default=None,
-                     help="Zero I+H credit when the Pitfall penalty is above this (default 0.5)."),
+                     help="Zero I+H credit when the Pitfall penalty is above this. [default: 0.5]"),
         click.option("--saturation-tag-cap", type=float, default=None,
-                     help="Cap on the weighted I+H credit of one tag (default 3)."),
+                     help="Cap on the weighted I+H credit of one tag. [default: 3]"),
         click.option("--saturation-ih-ratio", type=float, default=None,
-                     help="Cap total I+H credit at this x Essential credit (default 2)."),
+                     help="Cap total I+H credit at this x Essential credit. [default: 2]"),
         click.option("--min-coverage", type=float, default=None,
-                     help="Flag and leave unscored below this share of judged items (0.5)."),
+                     help="Flag and leave unscored below this share of judged items. "
+                     "[default: 0.5]"),
     ]  # fmt: skip
     for option in reversed(options):
         command = option(command)

@@ -4,7 +4,6 @@ UI lists the run) and follow its events for a progress bar of answers generated 
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -81,56 +80,26 @@ def plan_eval(
     return EvalPlan(model, api_base, chosen, settings.model_profile, unknown)
 
 
-def _follow(instance, run_id: str, done: threading.Event, on_event: Callable) -> None:  # type: ignore[no-untyped-def]
-    """Call ``on_event(step_key, event_type, metadata)`` for each new event of the run."""
-    seen = 0
-    while True:
-        finished = done.is_set()
-        try:
-            entries = instance.all_logs(run_id)
-        except Exception:  # the run's storage may not exist for the first poll
-            entries = []
-        for entry in entries[seen:]:
-            event = entry.dagster_event
-            if event is None:
-                continue
-            metadata = {}
-            if event.is_step_materialization:
-                metadata = {
-                    k: v.value
-                    for k, v in event.step_materialization_data.materialization.metadata.items()
-                }
-            on_event(event.step_key, event.event_type_value, metadata)
-        seen = len(entries)
-        if finished:
-            return
-        done.wait(0.5)
-
-
 def run_eval(plan: EvalPlan, on_event: Callable[[str | None, str, dict], None]) -> EvalOutcome:
     from quarkmed_dagster.definitions import defs
     from quarkmed_dagster.orchestration import dagster_instance, main_job_tags
+    from quarkmed_dagster.run_events import execute_followed
+    from quarkmed_dagster.run_records import record_run
 
     settings = get_settings()
     instance = dagster_instance(settings)
-    job = defs.resolve_job_def("eval_job")
     run_id = str(uuid.uuid4())
-    done = threading.Event()
-    follower = threading.Thread(target=_follow, args=(instance, run_id, done, on_event))
-    follower.start()
-    try:
-        result = job.execute_in_process(
-            run_config=plan.run_config(settings.run_log_level),
-            instance=instance,
-            raise_on_error=False,
-            run_id=run_id,
-            tags={**main_job_tags(), "quarkmed/trigger": "eval", "quarkmed/model": plan.model},
-        )
-    finally:
-        done.set()
-        follower.join()
+    result = execute_followed(
+        defs.resolve_job_def("eval_job"),
+        instance,
+        on_event,
+        run_config=plan.run_config(settings.run_log_level),
+        run_id=run_id,
+        tags={**main_job_tags(), "quarkmed/trigger": "eval", "quarkmed/model": plan.model},
+    )
     failure = None if result.success else _failure_line(result)
     warehouse = Warehouse(settings.warehouse)
+    record_run(warehouse, result, defs.resolve_asset_graph())
     comparison = warehouse.read(load_sql("select_eval_comparison"), [plan.model])
     return EvalOutcome(run_id, result.success, failure, comparison)
 

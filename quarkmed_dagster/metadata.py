@@ -14,6 +14,7 @@ import dagster as dg
 import polars as pl
 
 from quarkmed_dagster.warehouse import Warehouse
+from quarkmed_dagster.warehouse.columns import column_description
 
 ROW_COUNT = "dagster/row_count"
 COLUMN_SCHEMA = "dagster/column_schema"
@@ -61,6 +62,7 @@ def column_schema(wh: Warehouse, table: str) -> dg.TableSchema:
             dg.TableColumn(
                 name=r["column_name"],
                 type=r["column_type"],
+                description=column_description(table, r["column_name"]),
                 constraints=dg.TableColumnConstraints(nullable=r["null"] != "NO"),
             )
             for r in described.iter_rows(named=True)
@@ -69,12 +71,19 @@ def column_schema(wh: Warehouse, table: str) -> dg.TableSchema:
 
 
 def frame_metadata(
-    frame: pl.DataFrame, metadata: Mapping[str, Any] | None = None, preview_rows: int = 10
+    frame: pl.DataFrame,
+    metadata: Mapping[str, Any] | None = None,
+    preview_rows: int = 10,
+    table: str = "",
 ) -> dict[str, Any]:
-    """Row count, column schema (Polars types) and markdown preview of ``frame``, under the
-    asset's own ``metadata`` (which wins where both give a key)."""
+    """Row count, column schema (Polars types, column descriptions of ``table``) and
+    markdown preview of ``frame``, under the asset's own ``metadata`` (which wins where both
+    give a key)."""
     schema = dg.TableSchema(
-        columns=[dg.TableColumn(name, str(dtype)) for name, dtype in frame.schema.items()]
+        columns=[
+            dg.TableColumn(name, str(dtype), description=column_description(table, name))
+            for name, dtype in frame.schema.items()
+        ]
     )
     out: dict[str, Any] = {
         ROW_COUNT: frame.height,

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from quarkmed_dagster.run_events import EventHandler, execute_followed
 from quarkmed_dagster.settings import PROJECT_ROOT, Settings, get_settings
 
 INSTANCE_CONFIG = PROJECT_ROOT / "dagster_instance.yaml"
@@ -103,8 +104,14 @@ def _split_assets(
     return partitioned, unpartitioned, list(defs.asset_checks or [])
 
 
-def _record(outcome: PipelineOutcome, result: dg.ExecuteInProcessResult) -> None:
+def _record(
+    outcome: PipelineOutcome, result: dg.ExecuteInProcessResult, defs: dg.Definitions
+) -> None:
+    from quarkmed_dagster.run_records import record_run
+    from quarkmed_dagster.warehouse import Warehouse
+
     outcome.runs.append(result.run_id)
+    record_run(Warehouse(get_settings().warehouse), result, defs.resolve_asset_graph())
     if not result.success:
         outcome.success = False
         outcome.failed_steps.extend(
@@ -117,21 +124,31 @@ def console_run_config(log_level: str) -> dict[str, object]:
     return {"loggers": {"console": {"config": {"log_level": log_level.upper()}}}}
 
 
+# Called with a job's name and step keys before it runs; returns the handler of its events.
+RunFollower = Callable[[str, list[str]], EventHandler]
+
+
 def run_named_job(
     name: str,
     everything: Sequence[object],
     selection: dg.AssetSelection,
     resources: dict[str, object],
+    follow: RunFollower | None = None,
     **execute: object,
 ) -> dg.ExecuteInProcessResult:
     """``dg.materialize`` under a job name (``ingest_job``, ``benchmark_job``) instead of
-    ``__ephemeral_asset_job__``, so runs in the UI say which job they were."""
+    ``__ephemeral_asset_job__``, so runs in the UI say which job they were; ``follow`` gets
+    the run's events as they happen (a progress display)."""
     defs = dg.Definitions(
         assets=everything,  # type: ignore[arg-type]
         jobs=[dg.define_asset_job(name, selection=selection)],
         resources=resources,
     )
-    return defs.resolve_job_def(name).execute_in_process(raise_on_error=False, **execute)  # type: ignore[arg-type]
+    job = defs.resolve_job_def(name)
+    label = " ".join(str(p) for p in (name, execute.get("partition_key")) if p)
+    on_event = follow(label, [n.name for n in job.graph.nodes]) if follow else None
+    instance = execute.pop("instance")
+    return execute_followed(job, instance, on_event, **execute)  # type: ignore[arg-type]
 
 
 def run_pipeline(
@@ -140,9 +157,11 @@ def run_pipeline(
     register_batches: Callable[[], Sequence[tuple[str, str]]],
     log: Callable[[str], None] = print,
     targets: Sequence[str] | None = None,
+    follow: RunFollower | None = None,
 ) -> PipelineOutcome:
     """Materialize every asset. ``register_batches`` returns (partitions name, key) pairs;
-    ``targets`` limits the unpartitioned assets to those asset keys and their upstream."""
+    ``targets`` limits the unpartitioned assets to those asset keys and their upstream;
+    ``follow``: see ``run_named_job``."""
     outcome = PipelineOutcome()
     for run_id in release_interrupted_runs(instance):
         log(f"released run {run_id}: its process died before it finished")
@@ -160,28 +179,32 @@ def run_pipeline(
         outcome.batches.append(key)
         if not partitioned:
             continue
-        log(f"materializing batch {key}")
+        if follow is None:  # else the follower shows the run
+            log(f"materializing batch {key}")
         result = run_named_job(
             "ingest_job",
             everything,
             dg.AssetSelection.assets(*partitioned),
             resources,
+            follow,
             partition_key=key,
             instance=instance,
             tags=main_job_tags(),
             run_config=run_config,
         )
-        _record(outcome, result)
+        _record(outcome, result, defs)
     if unpartitioned and outcome.success:
-        log("materializing the downstream assets")
+        if follow is None:
+            log("materializing the downstream assets")
         result = run_named_job(
             "benchmark_job",
             everything,
             downstream,
             resources,
+            follow,
             instance=instance,
             tags=main_job_tags(),
             run_config=run_config,
         )
-        _record(outcome, result)
+        _record(outcome, result, defs)
     return outcome

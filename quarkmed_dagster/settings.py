@@ -89,6 +89,11 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "alignment_matrix.yaml",
         description="YAML file with the reward alignment matrix and policy checkpoints.",
     )
+    verbose: bool = Field(
+        default=False,
+        description="Console of the main job and scripts: every step of every run and the "
+        "installer's package lines (default: a progress bar, finished stages, summaries).",
+    )
     run_log_level: str = Field(
         default="WARNING",
         description="Console log level of the main job's Dagster runs (every event is still "

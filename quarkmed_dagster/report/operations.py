@@ -9,7 +9,8 @@ import polars as pl
 
 from quarkmed_dagster.llm.config import is_baseline
 from quarkmed_dagster.report.html import model_label, section, table_html, with_model_labels
-from quarkmed_dagster.report.svg import bar_chart, histogram
+from quarkmed_dagster.report.scales import ModelColours
+from quarkmed_dagster.report.svg import bar_chart, ecdf_chart
 
 
 def _fmt(value: float | None) -> str:
@@ -42,9 +43,12 @@ def _panel_parts(iv: pl.DataFrame, panel: pl.DataFrame, agreement: pl.DataFrame)
     parts = []
     if not iv.is_empty():
         parts.append(
-            histogram(
+            ecdf_chart(
                 {"judge agreement": iv["agreement"].drop_nulls().to_list()},
-                "Judge agreement per item verdict",
+                "Judge agreement per item verdict (cumulative share)",
+                x_label="agreement",
+                lo=0.0,
+                hi=1.0,
             )
         )
     if not panel.is_empty():
@@ -78,7 +82,11 @@ def _panel_parts(iv: pl.DataFrame, panel: pl.DataFrame, agreement: pl.DataFrame)
 
 
 def agreement_section(
-    iv: pl.DataFrame, conc: pl.DataFrame, panel: pl.DataFrame, agreement: pl.DataFrame
+    iv: pl.DataFrame,
+    conc: pl.DataFrame,
+    panel: pl.DataFrame,
+    agreement: pl.DataFrame,
+    colours: ModelColours,
 ) -> list[str]:
     parts = _panel_parts(iv, panel, with_model_labels(agreement))
     if not conc.is_empty():
@@ -95,7 +103,10 @@ def agreement_section(
             for r in overall.iter_rows(named=True)
         ]
         parts.append(_kqa_summary(conc))
-        parts.append(bar_chart(rows, "Concordance with expert labels", xmax=1.0))
+        judge_colours = [colours.of(m) for m in overall["judge_model"].to_list()]
+        parts.append(
+            bar_chart(rows, "Concordance with expert labels", xmax=1.0, colours=judge_colours)
+        )
         flagged = overall.filter(pl.col("flagged"))
         if not flagged.is_empty():
             names = sorted(
@@ -159,7 +170,7 @@ def skipped_section(skips: pl.DataFrame) -> list[str]:
     return [section("Skipped steps", f"<ul>{rows}</ul>")]
 
 
-def cost_section(calls: pl.DataFrame) -> list[str]:
+def cost_section(calls: pl.DataFrame, colours: ModelColours) -> list[str]:
     """Calls, failures, tokens and cost per pipeline stage (run label), role and model."""
     if calls.is_empty():
         return [section("Cost and tokens")]
@@ -173,13 +184,18 @@ def cost_section(calls: pl.DataFrame) -> list[str]:
         )
         for r in calls.iter_rows(named=True)
     ]
-    parts = [bar_chart(tokens, "Tokens (in + out) by model and stage", fmt="{:.0f}")]
+    by_model = [colours.of(m) for m in calls["model"].to_list()]
+    parts = [
+        bar_chart(tokens, "Tokens (in + out) by model and stage", fmt="{:.0f}", colours=by_model)
+    ]
     if (calls["cost_usd"].fill_null(0) > 0).any():
         cost = [
             (f"{r['model']} · {r['stage']}", r["cost_usd"], None, None)
             for r in calls.iter_rows(named=True)
         ]
-        parts.append(bar_chart(cost, "Cost (USD) by model and stage", fmt="{:.4f}"))
+        parts.append(
+            bar_chart(cost, "Cost (USD) by model and stage", fmt="{:.4f}", colours=by_model)
+        )
     else:
         parts.append("<p>All calls cost $0 (offline baseline models or unpriced models).</p>")
     return [section("Cost and tokens", *parts, table_html(calls.drop("is_baseline")))]

@@ -14,12 +14,13 @@ from html import escape
 import polars as pl
 
 from quarkmed_dagster.report.html import baseline_labels, section, table_html
+from quarkmed_dagster.report.scales import ModelColours
 from quarkmed_dagster.report.svg import bar_chart
 from quarkmed_dagster.rewards.plots import (
     checkpoint_plots,
     first_last,
     model_plots,
-    reward_histogram,
+    reward_distribution,
     simulation_plots,
 )
 from quarkmed_dagster.rewards.simulation import SimulationSpec
@@ -83,7 +84,9 @@ def trajectory_section(frame: pl.DataFrame, labels: dict[str, str], note: str) -
     return [section(title, *parts)] if len(parts) > 1 else [section(title)]
 
 
-def distribution_section(scores: pl.DataFrame, labels: dict[str, str]) -> list[str]:
+def distribution_section(
+    scores: pl.DataFrame, labels: dict[str, str], colours: ModelColours
+) -> list[str]:
     title = "Alignment rewards: distribution"
     if scores.is_empty():
         return [section(title)]
@@ -102,7 +105,8 @@ def distribution_section(scores: pl.DataFrame, labels: dict[str, str]) -> list[s
         .sort("mean_reward", descending=True, nulls_last=True)
         .rename({"candidate_model": "model"})
     )
-    return [section(title, reward_histogram(scores), table_html(summary))]
+    chart = reward_distribution(scores, colours=colours)
+    return [section(title, chart, table_html(summary))]
 
 
 def _examples(raw: str, texts: dict[str, str]) -> str:
@@ -114,7 +118,9 @@ def _examples(raw: str, texts: dict[str, str]) -> str:
     return " | ".join(shown)
 
 
-def diagnosis_section(wh: Warehouse, diag: pl.DataFrame, labels: dict[str, str]) -> list[str]:
+def diagnosis_section(
+    wh: Warehouse, diag: pl.DataFrame, labels: dict[str, str], colours: ModelColours
+) -> list[str]:
     title = "Alignment rewards: diagnosis (what fails most per model)"
     if diag.is_empty():
         return [section(title)]
@@ -129,7 +135,8 @@ def diagnosis_section(wh: Warehouse, diag: pl.DataFrame, labels: dict[str, str])
             for r in part.filter(pl.col("level").is_in(["category", "tag"])).iter_rows(named=True)
         ]
         name = _label(labels, model)
-        parts.append(bar_chart(rows, f"Failure rate by category and tag: {name}", xmax=1.0))
+        title_m = f"Failure rate by category and tag: {name}"
+        parts.append(bar_chart(rows, title_m, xmax=1.0, colours=[colours.of(model)] * len(rows)))
     worst = diag.filter(
         (pl.col("level") == "item") & (pl.col("rank") <= WORST_ITEMS) & (pl.col("failure_rate") > 0)
     )
@@ -153,7 +160,7 @@ def diagnosis_section(wh: Warehouse, diag: pl.DataFrame, labels: dict[str, str])
     return [section(title, *parts)]
 
 
-def reward_sections(wh: Warehouse, tables: set[str]) -> list[str]:
+def reward_sections(wh: Warehouse, tables: set[str], colours: ModelColours) -> list[str]:
     if not tables >= TABLES:
         return [section("Alignment rewards")]
     found = wh.read(load_sql("select_report_reward_version"))
@@ -166,6 +173,6 @@ def reward_sections(wh: Warehouse, tables: set[str]) -> list[str]:
     diag = wh.read(load_sql("select_report_reward_diagnosis"), [version])
     return [
         *trajectory_section(trajectory, labels, _reference_note(wh, version, labels)),
-        *distribution_section(scores, labels),
-        *diagnosis_section(wh, diag, labels),
+        *distribution_section(scores, labels, colours),
+        *diagnosis_section(wh, diag, labels, colours),
     ]

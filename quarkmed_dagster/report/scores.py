@@ -12,7 +12,8 @@ from quarkmed_dagster.leaderboard import common_set_note
 from quarkmed_dagster.llm.config import is_baseline
 from quarkmed_dagster.marts.dimensions import VERSION_COLUMNS
 from quarkmed_dagster.report.html import model_label, section, table_html, with_model_labels
-from quarkmed_dagster.report.svg import bar_chart, histogram
+from quarkmed_dagster.report.scales import ModelColours
+from quarkmed_dagster.report.svg import bar_chart, ecdf_chart
 
 
 def is_overall(category: pl.Expr) -> pl.Expr:
@@ -20,8 +21,35 @@ def is_overall(category: pl.Expr) -> pl.Expr:
     return category.str.to_lowercase() == "all"
 
 
+def _n(frame: pl.DataFrame) -> str:
+    return "n_scored" if "n_scored" in frame.columns else "n_queries"
+
+
+def without_single_intervals(frame: pl.DataFrame) -> pl.DataFrame:
+    """No interval where it rests on fewer than two scored queries (an interval of one value
+    is not one): ``ci_low`` / ``ci_high`` missing there, and the common-set interval where
+    ``n_common`` < 2."""
+    pairs = [(_n(frame), ("ci_low", "ci_high")), ("n_common", ("common_ci_low", "common_ci_high"))]
+    return frame.with_columns(
+        pl.when(pl.col(n) >= 2).then(pl.col(c)).otherwise(None).alias(c)
+        for n, cols in pairs
+        if n in frame.columns
+        for c in cols
+        if c in frame.columns
+    )
+
+
 def _interval_rows(frame: pl.DataFrame, label: str) -> list[tuple]:
-    return [(r[label], r["score"], r["ci_low"], r["ci_high"]) for r in frame.iter_rows(named=True)]
+    """(label with its n, score, interval) per row; one query: "(n=1)" and no interval."""
+    n = _n(frame)
+    return [
+        (f"{r[label]} (n={r[n]})", r["score"], r["ci_low"], r["ci_high"])
+        for r in without_single_intervals(frame).iter_rows(named=True)
+    ]
+
+
+def _model_colours(frame: pl.DataFrame, colours: ModelColours) -> list[str]:
+    return [colours.of(m) for m in frame["candidate_model"].to_list()]
 
 
 def _labelled(frame: pl.DataFrame) -> pl.DataFrame:
@@ -35,7 +63,7 @@ def versions_html(lb: pl.DataFrame) -> str:
     return "<p>Every score above was computed with these versions:</p>" + table_html(versions)
 
 
-def leaderboard_section(lb: pl.DataFrame) -> list[str]:
+def leaderboard_section(lb: pl.DataFrame, colours: ModelColours) -> list[str]:
     if lb.is_empty():
         return [section("Leaderboard (95% interval)")]
     lb = _labelled(lb)
@@ -50,9 +78,12 @@ def leaderboard_section(lb: pl.DataFrame) -> list[str]:
         section(
             "Leaderboard (95% interval)",
             bar_chart(
-                _interval_rows(overall, "model"), "Overall score with 95% interval", xmax=1.0
+                _interval_rows(overall, "model"),
+                "Overall score with 95% interval",
+                xmax=1.0,
+                colours=_model_colours(overall, colours),
             ),
-            table_html(overall.select(shown)),
+            table_html(without_single_intervals(overall).select(shown)),
             "<p>Interval: seeded percentile bootstrap over queries. A score is missing (not 0) "
             "when too few of a response's rubric items could be judged. n_scored: responses "
             "with a score, each model's score being the mean over its own; common_score: the "
@@ -71,27 +102,39 @@ def leaderboard_section(lb: pl.DataFrame) -> list[str]:
                     _interval_rows(cats, "label"),
                     "Score by category and model (95% interval)",
                     xmax=1.0,
+                    colours=_model_colours(cats, colours),
                 ),
-                table_html(cats.select("category", *shown)),
+                table_html(without_single_intervals(cats).select("category", *shown), 60),
+                "<p>n: scored queries of the category. A category with a single query has "
+                "no interval (n=1).</p>",
             )
         )
     return out
 
 
-def distribution_section(qs: pl.DataFrame) -> list[str]:
+def distribution_section(qs: pl.DataFrame, colours: ModelColours) -> list[str]:
     if qs.is_empty():
         return [section("Score distributions")]
     qs = _labelled(qs)
-    series = {
-        m: part["score"].drop_nulls().to_list()
-        for (m,), part in qs.group_by(["model"], maintain_order=True)
+    parts = {
+        (m, raw): part["score"].drop_nulls().to_list()
+        for (m, raw), part in qs.group_by(["model", "candidate_model"], maintain_order=True)
     }
+    ordered = sorted(parts, key=lambda k: k[0])
     unscored = qs["score"].null_count()
     return [
         section(
             "Score distributions",
-            histogram(series, "Per-query score by model"),
-            f"<p>{unscored} of {qs.height} responses have no score (too few judged items); "
+            ecdf_chart(
+                {m: parts[(m, raw)] for m, raw in ordered},
+                "Per-query score by model (cumulative share of responses)",
+                colours=[colours.of(raw) for _, raw in ordered],
+                lo=0.0,
+                hi=1.0,
+            ),
+            "<p>Each line: the share of a model's responses scoring at most x (a line further "
+            "right is a better model; a step is one or more queries). "
+            f"{unscored} of {qs.height} responses have no score (too few judged items); "
             "they are left out of the distributions and the leaderboard means.</p>",
         )
     ]
@@ -100,20 +143,24 @@ def distribution_section(qs: pl.DataFrame) -> list[str]:
 INTERVAL_COLUMNS = ("score", "ci_low", "ci_high", "n_scored", "n_queries")
 
 
-def dimension_section(dims: pl.DataFrame) -> list[str]:
+def dimension_section(dims: pl.DataFrame, colours: ModelColours) -> list[str]:
     """``dims``: the ``leaderboard_dimensions`` mart (intervals computed there, not here)."""
     if dims.is_empty():
         return [section("Per-dimension breakdown")]
     overall = _labelled(dims.filter(is_overall(pl.col("category")))).sort("model", "dimension")
-    rows = [
-        (f"{r['model']} · {r['dimension']}", r["score"], r["ci_low"], r["ci_high"])
-        for r in overall.iter_rows(named=True)
-    ]
+    labelled = overall.with_columns(label=pl.col("model") + " · " + pl.col("dimension"))
     return [
         section(
             "Per-dimension breakdown",
-            bar_chart(rows, "Mean per dimension with 95% interval", xmax=1.0),
-            table_html(overall.select("model", "dimension", *INTERVAL_COLUMNS)),
+            bar_chart(
+                _interval_rows(labelled, "label"),
+                "Mean per dimension with 95% interval",
+                xmax=1.0,
+                colours=_model_colours(labelled, colours),
+            ),
+            table_html(
+                without_single_intervals(overall).select("model", "dimension", *INTERVAL_COLUMNS)
+            ),
             "<p>medical_accuracy: share of Essential points met; key_point_coverage: "
             "positive points met; risk_interception: 1 − Pitfall penalty (higher is "
             "safer). Missing when a response had no judged item of that kind (counted in "

@@ -18,7 +18,8 @@ from collections.abc import Callable
 
 import polars as pl
 
-from quarkmed_dagster.report.svg import bar_chart, histogram, line_chart
+from quarkmed_dagster.report.scales import ModelColours
+from quarkmed_dagster.report.svg import bar_chart, ecdf_chart, line_chart
 from quarkmed_dagster.rewards.simulation import SimulationSpec
 
 TOP_MOVERS = 8
@@ -176,14 +177,29 @@ def dimension_spread_chart(vectors: pl.DataFrame, value: str = "raw_value") -> s
     return bar_chart(rows, f"{value} per dimension: median and interquartile range", xmax=1.0)
 
 
-def reward_histogram(scores: pl.DataFrame, step_label: Callable[[str], str] = _same) -> str:
-    """Aggregate reward per response (``reward_scores`` rows), one histogram per model
-    (named by ``step_label``) over the observed range; missing rewards are left out."""
+def reward_distribution(
+    scores: pl.DataFrame,
+    step_label: Callable[[str], str] = _same,
+    colours: ModelColours | None = None,
+) -> str:
+    """Aggregate reward per response (``reward_scores`` rows), one cumulative distribution
+    per model (named by ``step_label``, in its ``colours``) over the observed range, on
+    rounded axes; missing rewards are left out."""
+    colours = colours or ModelColours(scores["candidate_model"].to_list())
     present = scores["reward"].drop_nulls()
     lo, hi = (present.min(), present.max()) if present.len() else (0.0, 1.0)
-    hi = hi if hi > lo else lo + 1.0
+    models = sorted(set(scores["candidate_model"].to_list()))
     series = {
-        step_label(str(m)): part["reward"].drop_nulls().to_list()
-        for (m,), part in scores.group_by(["candidate_model"], maintain_order=True)
+        step_label(str(m)): scores.filter(pl.col("candidate_model") == m)["reward"]
+        .drop_nulls()
+        .to_list()
+        for m in models
     }
-    return histogram(series, "Aggregate reward per response by model", lo=lo, hi=hi)
+    return ecdf_chart(
+        series,
+        "Aggregate reward per response by model",
+        colours=[colours.of(str(m)) for m in models],
+        x_label="reward",
+        lo=lo,
+        hi=hi,
+    )

@@ -26,3 +26,18 @@ def test_every_option_has_help_text():
 def test_version():
     done = CliRunner().invoke(cli.main, ["--version"])
     assert done.exit_code == 0 and done.output.startswith("quarkmed, version ")
+
+
+def test_defaults_are_written_one_way():
+    """Every default reads "[default: ...]": shown by click (show_default) or, for a default
+    computed at run time (None in code), written the same way in the help text."""
+    odd = []
+    for path, command in _commands(cli.main):
+        for param in command.params:
+            if not isinstance(param, click.Option) or param.is_flag or param.required:
+                continue
+            text = param.help or ""
+            shown = bool(param.show_default) and param.default is not None
+            if shown == ("[default:" in text) or "Default" in text or "(default" in text:
+                odd.append(f"{path} {param.opts[0]}")
+    assert odd == []

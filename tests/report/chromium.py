@@ -1,5 +1,5 @@
-"""Render a report in a real headless Chromium (Debian package `chromium`) and return the DOM
-after the page's load-time script ran."""
+"""Render a report (or a viewer page) in a real headless Chromium (Debian package
+`chromium`) and return the DOM after the page's load-time script ran."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-def dump_dom(report: Path, profile: Path) -> str:
+def dump_dom(page: Path | str, profile: Path) -> str:
+    """``page``: a file, or a file URL (with a query string such as ``?model=...``)."""
     return subprocess.run(
         [
             CHROMIUM,
@@ -25,7 +26,7 @@ def dump_dom(report: Path, profile: Path) -> str:
             f"--user-data-dir={profile}",
             "--virtual-time-budget=3000",
             "--dump-dom",
-            report.as_uri(),
+            page if isinstance(page, str) else page.as_uri(),
         ],
         capture_output=True,
         text=True,

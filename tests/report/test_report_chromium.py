@@ -43,9 +43,12 @@ def _seed(warehouse) -> None:
             "risk_interception": [1.0, 0.9, 0.8, None, 1.0, 0.1, 0.2, 0.0, 0.3, 0.2],
             "medical_accuracy": [1.0, 0.5, 1.0, None, 1.0, 0.0, 0.5, 0.0, 0.5, 0.0],
             "key_point_coverage": [0.9, 0.6, 0.8, None, 0.7, 0.2, 0.4, 0.1, 0.3, 0.2],
+            "response_id": [f"r{i}" for i in range(10)],  # as the scoring stage keys them
             "query_id": [f"q{i}" for i in range(5)] * 2,
             "category": ["Clinical Care", "Wellness Health"] * 5,
             "coverage": [1.0, 1.0, 1.0, 0.0, 1.0] * 2,
+            "truncated": [False] * 10,
+            "flagged_low_coverage": [False, False, False, True, False] * 2,
             **{c: ["v1"] * 10 for c in VERSION_COLUMNS},
         }
     )
@@ -60,7 +63,8 @@ def _seed(warehouse) -> None:
         con.execute("CREATE OR REPLACE TABLE query_scores AS SELECT * FROM qs")
         con.execute(
             "CREATE OR REPLACE TABLE item_verdicts AS "
-            "SELECT range / 10.0 AS agreement, 1.0 AS level FROM range(11)"
+            "SELECT 'r' || range AS response_id, 'i1' AS item_id, range / 10.0 AS agreement,"
+            " 1.0 AS level, 2 AS n_votes FROM range(11)"
         )
         con.execute(
             "INSERT INTO concordance (audit_set, judge_model, is_baseline, group_by, group_value,"

@@ -5,7 +5,7 @@ import json
 
 from click.testing import CliRunner
 
-from quarkmed_dagster import cli
+from quarkmed_dagster import cli, cli_run
 from quarkmed_dagster.warehouse import Warehouse
 
 
@@ -31,7 +31,7 @@ def test_import_responses_copies_into_the_inbox_and_says_what_next(home, tmp_pat
 def test_run_registers_the_query_inbox_files(home):
     home.inbox_dir.mkdir(parents=True)
     (home.inbox_dir / "imported-queries-abc.jsonl").write_text('{"query": "Fever?"}\n')
-    batches = [key for _, key in cli._register_batches()]
+    batches = [key for _, key in cli_run.register_batches()]
     registered = Warehouse(home.warehouse).read("SELECT batch_id, source_file FROM ingest_batches")
     inbox_batch = registered.filter(
         registered["source_file"].str.ends_with("imported-queries-abc.jsonl")

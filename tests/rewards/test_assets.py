@@ -206,7 +206,7 @@ def test_reward_assets_end_to_end(warehouse, home):
     spread = _metadata_svg(result, "reward_vectors", "plot_raw_by_dimension")
     assert "essential_coverage (n=12/12)" in spread and "user_rating (n=2/12)" in spread
     by_model = _metadata_svg(result, "reward_vectors", "plot_reward_by_model")
-    assert by_model.count('class="hist"') == len(MODELS)
+    assert by_model.count('class="ecdf"') == len(MODELS)  # one distribution per model
     assert "ref-model (baseline)" in by_model
     for name in ("plot_reference_stats", "plot_raw_by_dimension", "plot_reward_by_model"):
         assert (plots / f"{name}.svg").read_text().startswith("<svg")

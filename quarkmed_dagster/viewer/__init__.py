@@ -1,0 +1,1 @@
+"""The per-sample viewer (like ``inspect view``): static HTML pages per query."""
