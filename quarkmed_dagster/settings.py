@@ -146,6 +146,11 @@ class Settings(BaseSettings):
         return "elasticsearch" if self.es_url else "embedded"
 
 
+def config_environment() -> dict[str, str]:
+    """The variables ``models.yaml`` may reference (``${QUARKMED_...}``): read here only."""
+    return {k: v for k, v in os.environ.items() if k.startswith("QUARKMED_")}
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
