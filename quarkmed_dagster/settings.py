@@ -56,6 +56,12 @@ class Settings(BaseSettings):
         le=1,
         description="MinHash Jaccard similarity from which an ingested query is a near duplicate.",
     )
+    query_limit: int | None = Field(
+        default=None,
+        ge=1,
+        description="Keep only the first n valid queries of each ingested file (a small "
+        "subset for slow real models, e.g. the tiny-local profile); None = all.",
+    )
     retrieval_top_k: int = 8
     retrieval_mode: str = Field(default="bm25", description="bm25, dense or hybrid")
     rubric_refresh_cron: str = Field(

@@ -67,6 +67,8 @@ class Deployment:
     chars_per_token: float = 3.0
     # Completion bound per role (``max_tokens``); a request's own value wins.
     max_tokens: dict[str, int] = field(default_factory=dict)
+    # A local server that takes no key: litellm gets a placeholder when none is set.
+    no_api_key: bool = False
 
     @property
     def key(self) -> str:

@@ -69,6 +69,8 @@ from quarkmed_dagster.llm.support import (
 from quarkmed_dagster.llm.types import CallRequest, CallResult
 
 log = logging.getLogger(__name__)
+# What litellm sends to a local server that takes no key (not a credential).
+NO_KEY = "no-key-local-server"
 
 
 @dataclass
@@ -361,6 +363,8 @@ class LiteLLMGateway:
         kwargs: dict[str, Any] = dict(request.params)
         if deployment.api_base:
             kwargs["api_base"] = deployment.api_base
+        if deployment.no_api_key and not self.secrets:
+            kwargs["api_key"] = NO_KEY
         if request.json_schema is not None:
             fmt = response_format(deployment, request.json_schema)
             if fmt is not None:
