@@ -62,6 +62,12 @@ class Settings(BaseSettings):
         description="Keep only the first n valid queries of each ingested file (a small "
         "subset for slow real models, e.g. the tiny-local profile); None = all.",
     )
+    concordance_limit: int | None = Field(
+        default=None,
+        ge=1,
+        description="The main job's K-QA judge concordance uses only the first n statement "
+        "rows (stored as '<set>@first<n>'); None = all 399.",
+    )
     retrieval_top_k: int = 8
     retrieval_mode: str = Field(default="bm25", description="bm25, dense or hybrid")
     rubric_refresh_cron: str = Field(
