@@ -22,6 +22,10 @@ import pytest
 
 from tests.integration.main_job import PROJECT, SAMPLE, run_quarkmed
 
+# The module's first test runs the whole main job on the real model (its fixture): on a busy
+# 2-core machine that can take longer than the suite's per-test default.
+pytestmark = pytest.mark.timeout(2400)
+
 SERVER_SCRIPT = PROJECT / "scripts" / "llm_server.sh"
 QUERIES = 2
 CONCORDANCE_ROWS = 2
