@@ -69,14 +69,18 @@ def kqa_judge_concordance(
     clear_skip(wh, "kqa_judge_concordance")
     judges = [m.model for m in llm.role_models("judges")]
     gateway = llm.gateway("kqa_concordance")
+    # QUARKMED_CONCORDANCE_LIMIT: a slow real judge (tiny-local) checks the first N rows,
+    # stored under '<set>@first<N>' so it never passes for the full concordance
+    default_limit = get_settings().concordance_limit
+    limit = config.limit or default_limit or None
     out = run_kqa_concordance(
         wh,
         gateway,
         folder,
         judges,
         config.threshold,
-        config.limit or None,
-        store_limited=config.store_limited,
+        limit,
+        store_limited=config.store_limited or (not config.limit and bool(default_limit)),
     )
     gateway.flush_log()
     overall = out.filter(out["group_by"] == "all")
@@ -88,9 +92,9 @@ def kqa_judge_concordance(
                 "dagster/row_count": out.height,
                 # a run on the first N rows never replaces the full result
                 "stored_as": "full"
-                if not config.limit or out["audit_set"].str.contains("@first").sum() == 0
-                else f"limited: <set>@first{config.limit}"
-                if config.store_limited
+                if not limit or out["audit_set"].str.contains("@first").sum() == 0
+                else f"limited: <set>@first{limit}"
+                if config.store_limited or default_limit
                 else "not stored (limited run)",
                 # judges (a panel included) below the threshold, physicians never counted
                 "flagged_panels": dg.MetadataValue.int(len(flagged_judges(out))),

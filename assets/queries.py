@@ -62,6 +62,7 @@ def queries(
         known_queries=_known_queries(store, batch_id),
         classifier=classifier,
         near_duplicate_threshold=get_settings().near_duplicate_threshold,
+        max_queries=get_settings().query_limit,
     )
     frames = {
         "queries": result.queries,
@@ -94,6 +95,8 @@ def queries(
                 "source_file": str(path),
                 "loader": loader,
                 "rows_read": result.rows_read,
+                "query_limit": get_settings().query_limit or "none",
+                "beyond_query_limit": result.beyond_limit,
                 "dagster/row_count": result.queries.height,
                 "multi_turn_sessions": int(result.queries["is_multi_turn"].sum()),
                 "quarantined": result.quarantine.height,

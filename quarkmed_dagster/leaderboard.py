@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import polars as pl
 
+from quarkmed_dagster.labels import active_labels, label_notes, label_suffix
 from quarkmed_dagster.warehouse import Warehouse, load_sql
 
 
-def leaderboard_text(warehouse: Warehouse) -> str:
+def leaderboard_text(warehouse: Warehouse, labels: dict[str, str] | None = None) -> str:
+    """``labels``: model -> label of figures that are not a measurement (default: the
+    active profile's, e.g. ``tiny``)."""
+    labels = active_labels() if labels is None else labels
     if not warehouse.path.exists():
         return "No warehouse yet: run `quarkmed run` first."
     with warehouse.connect() as con:
@@ -20,15 +24,17 @@ def leaderboard_text(warehouse: Warehouse) -> str:
     if frame.is_empty():
         return "Leaderboard is empty."
     rows = list(frame.iter_rows(named=True))
-    labels = [r["candidate_model"] + (" [baseline]" if r["is_baseline"] else "") for r in rows]
-    width = max(len("model"), *map(len, labels))
+    shown = [r["candidate_model"] + label_suffix(r["candidate_model"], r["is_baseline"], labels)
+             for r in rows]  # fmt: skip
+    width = max(len("model"), *map(len, shown))
     lines = ["LEADERBOARD (offline baseline models are labelled [baseline])"]
+    lines += [n for n in label_notes(labels) if any(m in n for m in frame["candidate_model"])]
     header = (
         f"{'rank':>4}  {'model':<{width}} {'score':>6}  {'95% CI':>15}  {'scored':>6}  "
         f"{'common':>6}  {'common 95% CI':>15}  coverage"
     )
     lines.append(header)
-    for rank, (row, label) in enumerate(zip(rows, labels, strict=True), start=1):
+    for rank, (row, label) in enumerate(zip(rows, shown, strict=True), start=1):
         if row["score"] is None:  # every response flagged for low coverage: unscored, not 0
             score, ci = "n/a", "(unscored)"
         else:

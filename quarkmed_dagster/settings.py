@@ -56,6 +56,18 @@ class Settings(BaseSettings):
         le=1,
         description="MinHash Jaccard similarity from which an ingested query is a near duplicate.",
     )
+    query_limit: int | None = Field(
+        default=None,
+        ge=1,
+        description="Keep only the first n valid queries of each ingested file (a small "
+        "subset for slow real models, e.g. the tiny-local profile); None = all.",
+    )
+    concordance_limit: int | None = Field(
+        default=None,
+        ge=1,
+        description="The main job's K-QA judge concordance uses only the first n statement "
+        "rows (stored as '<set>@first<n>'); None = all 399.",
+    )
     retrieval_top_k: int = 8
     retrieval_mode: str = Field(default="bm25", description="bm25, dense or hybrid")
     rubric_refresh_cron: str = Field(
@@ -149,6 +161,11 @@ class Settings(BaseSettings):
     @property
     def retrieval_backend(self) -> str:
         return "elasticsearch" if self.es_url else "embedded"
+
+
+def config_environment() -> dict[str, str]:
+    """The variables ``models.yaml`` may reference (``${QUARKMED_...}``): read here only."""
+    return {k: v for k, v in os.environ.items() if k.startswith("QUARKMED_")}
 
 
 @lru_cache(maxsize=1)

@@ -17,5 +17,10 @@ CREATE TABLE IF NOT EXISTS llm_calls (
     error_class VARCHAR,
     error_message VARCHAR,
     raw_output VARCHAR,
-    created_at TIMESTAMP DEFAULT current_timestamp
+    created_at TIMESTAMP DEFAULT current_timestamp,
+    reasks INTEGER,
+    finish_reason VARCHAR,
+    refused BOOLEAN,
+    prompt_tokens_est BIGINT,
+    evidence_trimmed INTEGER
 );

@@ -49,6 +49,8 @@ class IngestResult:
     quarantine: pl.DataFrame
     pii_counts: dict[str, int] = field(default_factory=dict)
     rows_read: int = 0
+    # Valid rows left out by ``max_queries`` (a deliberate subset, e.g. for a tiny model).
+    beyond_limit: int = 0
 
     @property
     def quarantine_rate(self) -> float:
@@ -82,10 +84,13 @@ def ingest_file(
     known_queries: list[tuple[str, str]] | None = None,
     classifier: QueryClassifier | None = None,
     near_duplicate_threshold: float = 0.85,
+    max_queries: int | None = None,
 ) -> IngestResult:
     """Read, validate, scrub, classify and deduplicate one file (pure: no I/O but reading).
 
     ``known_queries``: (query_id, text) of queries stored by earlier batches.
+    ``max_queries``: keep only the file's first n valid queries; the rest are counted
+    (``beyond_limit``), neither stored nor quarantined (they are not rejected).
     """
     loader = LOADERS[loader_name or detect_loader(path)]
     classifier = classifier or RuleClassifier()
@@ -94,12 +99,15 @@ def ingest_file(
         dedup.add_known(query_id, text)
     acc = _Accumulator(batch_id, path.name)
     seen_source_ids: dict[str, tuple[int, str]] = {}
-    rows_read = 0
+    rows_read = beyond_limit = 0
     now = datetime.now(UTC).replace(tzinfo=None)
     for item in loader(path):
         rows_read += 1
         if isinstance(item, Rejection):
             acc.reject(item.row_number, item.raw, item.reason)
+            continue
+        if max_queries is not None and len(acc.queries) >= max_queries:
+            beyond_limit += 1
             continue
         _accept(item, acc, seen_source_ids, dedup, now)
     _label(acc, classifier)
@@ -112,6 +120,7 @@ def ingest_file(
         quarantine=pl.DataFrame(acc.quarantine, schema=QUARANTINE_SCHEMA),
         pii_counts=dict(acc.pii),
         rows_read=rows_read,
+        beyond_limit=beyond_limit,
     )
 
 

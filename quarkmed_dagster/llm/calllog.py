@@ -42,6 +42,11 @@ SCHEMA = {
     "error_message": pl.Utf8,
     "raw_output": pl.Utf8,
     "created_at": pl.Datetime("us"),
+    "reasks": pl.Int32,
+    "finish_reason": pl.Utf8,
+    "refused": pl.Boolean,
+    "prompt_tokens_est": pl.Int64,
+    "evidence_trimmed": pl.Int32,
 }
 
 
@@ -69,6 +74,11 @@ def log_row(
         "error_message": result.error_message,
         "raw_output": raw_output,
         "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        "reasks": result.reasks + int(request.reask),
+        "finish_reason": result.finish_reason,
+        "refused": result.refused,
+        "prompt_tokens_est": request.prompt_tokens_est,
+        "evidence_trimmed": request.evidence_trimmed,
     }
 
 
@@ -80,6 +90,8 @@ def encode(row: dict[str, Any]) -> str:
 def decode(text: str) -> dict[str, Any]:
     row = json.loads(text)
     row["created_at"] = dt.datetime.fromisoformat(row["created_at"])
+    for column in SCHEMA:  # rows journaled by older code lack the newer columns
+        row.setdefault(column, None)
     return row
 
 

@@ -9,10 +9,18 @@ the same point) may be left out or empty, which turns them off.
 API keys are never in the file: litellm reads the provider's variable (``OPENAI_API_KEY``,
 ``ANTHROPIC_API_KEY``, ...) itself; a profile lists those variable *names* under
 ``key_env`` for documentation and the pre-flight check.
+
+Values may name environment variables, ``${NAME}`` or ``${NAME:-default}`` (expanded in
+the file's text before YAML parsing, so ``4096`` stays a number): the ``local`` and
+``tiny-local`` profiles take their ``api_base``, model names, context window and JSON mode
+from the environment that way, and work with any OpenAI-compatible server unedited.
+A profile's ``label`` (e.g. ``tiny``) marks every figure its models produce.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -53,6 +61,14 @@ class Deployment:
     input_cost_per_token: float | None = None
     output_cost_per_token: float | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    # Tokens the server holds per request (prompt + completion); None = not guarded.
+    context_window: int | None = None
+    # Prompt-size estimate: characters per token, deliberately low (over-counts tokens).
+    chars_per_token: float = 3.0
+    # Completion bound per role (``max_tokens``); a request's own value wins.
+    max_tokens: dict[str, int] = field(default_factory=dict)
+    # A local server that takes no key: litellm gets a placeholder when none is set.
+    no_api_key: bool = False
 
     @property
     def key(self) -> str:
@@ -79,6 +95,8 @@ class Profile:
     deployments: dict[str, Deployment]
     defaults: Deployment
     key_env: tuple[str, ...] = ()
+    # "tiny": figures come from a tiny model that exercises the path, not a measurement.
+    label: str | None = None
 
     def models(self, role: str) -> tuple[RoleModel, ...]:
         if role not in (*ROLES, *OPTIONAL_ROLES):
@@ -156,14 +174,37 @@ def parse_profile(raw: dict[str, Any], name: str) -> Profile:
         deployments=deployments,
         defaults=defaults,
         key_env=tuple(spec.get("key_env") or ()),
+        label=spec.get("label") or None,
     )
 
 
-def load_profile(path: Path | str, name: str) -> Profile:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    return parse_profile(raw, name)
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(text: str, env: Mapping[str, str]) -> str:
+    """``${NAME}`` / ``${NAME:-default}`` replaced by the variable (or the default; an unset
+    variable without one becomes empty, i.e. YAML null)."""
+
+    def value(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        found = env.get(name)
+        return found if found not in (None, "") else (default or "")
+
+    return _ENV_REF.sub(value, text)
+
+
+def read_config(path: Path | str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    if env is None:
+        from quarkmed_dagster.settings import config_environment
+
+        env = config_environment()
+    text = expand_env(Path(path).read_text(encoding="utf-8"), env)
+    return yaml.safe_load(text) or {}
+
+
+def load_profile(path: Path | str, name: str, env: Mapping[str, str] | None = None) -> Profile:
+    return parse_profile(read_config(path, env), name)
 
 
 def profile_names(path: Path | str) -> list[str]:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    return sorted(raw.get("profiles") or {})
+    return sorted(read_config(path).get("profiles") or {})

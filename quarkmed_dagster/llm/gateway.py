@@ -4,11 +4,16 @@ Per request: cache lookup (a hit costs nothing) -> per-deployment semaphore and 
 spacing -> a call reserved from the run's budget (shared by every gateway and process of
 the run: ``ledger``) -> ``litellm.acompletion`` with bounded retries (exponential
 backoff, full jitter) on 429 / 5xx / timeouts / connection errors -> strict JSON parsing
-with one re-ask -> the result and its call-log row committed together (cache entry and
-log journal in the cache's SQLite file, grouped with the calls finishing at the same
-time) before the call counts as finished -> the journal loaded into the warehouse's
-``llm_calls`` at the end of the run (and at the start of the next one, which recovers a
-killed run's rows). A failed call is ``status="failed", parsed=None``.
+with one re-ask (reasoning blocks and a code fence stripped first) -> the result and its
+call-log row committed together (cache entry and log journal in the cache's SQLite file,
+grouped with the calls finishing at the same time) before the call counts as finished ->
+the journal loaded into the warehouse's ``llm_calls`` at the end of the run (and at the
+start of the next one, which recovers a killed run's rows). A failed call is
+``status="failed", parsed=None``.
+
+Before any of that, ``normalise`` bounds the completion per role (``max_tokens``) and fits
+the prompt into the deployment's context window (``llm.context``: least relevant evidence
+dropped and counted); a request that cannot fit is never sent (``ContextOverflow``).
 """
 
 from __future__ import annotations
@@ -37,12 +42,15 @@ from quarkmed_dagster.llm.cache import CallCache
 from quarkmed_dagster.llm.calllog import encode, load_journal, log_row
 from quarkmed_dagster.llm.committer import Committer
 from quarkmed_dagster.llm.config import Deployment, Profile, RoleModel
+from quarkmed_dagster.llm.context import fit_request
 from quarkmed_dagster.llm.loop import heap_frozen, in_pool, run_sync
 from quarkmed_dagster.llm.progress import report as report_progress
 from quarkmed_dagster.llm.providers import register_baselines
 from quarkmed_dagster.llm.scrub import error_summary, scrub
 from quarkmed_dagster.llm.structured import (
+    TRUNCATED,
     InvalidOutput,
+    is_refusal,
     parse_output,
     reask_messages,
     response_format,
@@ -62,6 +70,8 @@ from quarkmed_dagster.llm.support import (
 from quarkmed_dagster.llm.types import CallRequest, CallResult
 
 log = logging.getLogger(__name__)
+# What litellm sends to a local server that takes no key (not a credential).
+NO_KEY = "no-key-local-server"
 
 
 @dataclass
@@ -123,9 +133,15 @@ class LiteLLMGateway:
         return self.profile.models(role)
 
     def normalise(self, request: CallRequest) -> CallRequest:
-        """Deployment defaults merged into the request params (part of the cache key)."""
-        params = {**self.profile.deployment(request.model).params, **request.params}
-        return request if params == request.params else replace(request, params=params)
+        """Deployment defaults and the role's ``max_tokens`` merged into the request params,
+        the prompt fitted into the context window (both part of the cache key)."""
+        deployment = self.profile.deployment(request.model)
+        bound = deployment.max_tokens.get(request.role)
+        params = {**({"max_tokens": bound} if bound else {}), **deployment.params,
+                  **request.params}  # fmt: skip
+        if params != request.params:
+            request = replace(request, params=params)
+        return fit_request(request, deployment)
 
     def estimate(self, requests: list[CallRequest]) -> Estimate:
         requests = [self.normalise(r) for r in requests]
@@ -289,8 +305,14 @@ class LiteLLMGateway:
         if throttle is None:
             throttle = shard.throttles[deployment.key] = Throttle(deployment)
             register_price(deployment)
-        usage = [0, 0, 0.0, 0, None]  # tokens_in, tokens_out, cost, attempts, first start
-        messages, text = request.messages, None
+        if request.context_overflow:  # never sent: it cannot fit the served window
+            message = (f"prompt ~{request.prompt_tokens_est} tokens + max_tokens "
+                       f"{request.params.get('max_tokens')} > context window "
+                       f"{deployment.context_window}, even without evidence")  # fmt: skip
+            return replace(base, error_class="ContextOverflow", error_message=message), None
+        # tokens_in, tokens_out, cost, attempts, first start, finish reason, refusal field
+        usage: list[Any] = [0, 0, 0.0, 0, None, None, None]
+        messages, text, reasks = request.messages, None, 0
         try:
             text = await self._complete(request, messages, deployment, throttle, usage, meter)
             parsed = None
@@ -298,7 +320,9 @@ class LiteLLMGateway:
                 try:
                     parsed = parse_output(text, request.json_schema)
                 except InvalidOutput as first:
-                    messages = reask_messages(messages, text, str(first))
+                    problem = TRUNCATED if usage[5] == "length" else str(first)
+                    messages = reask_messages(messages, text, problem)
+                    reasks = 1
                     text = await self._complete(
                         request, messages, deployment, throttle, usage, meter
                     )
@@ -325,6 +349,9 @@ class LiteLLMGateway:
             attempts=usage[3],
             # From the first attempt's start (queueing for the semaphore excluded).
             latency_s=time.monotonic() - (usage[4] or time.monotonic()),
+            reasks=reasks,
+            finish_reason=usage[5],
+            refused=result.parsed is None and is_refusal(text, usage[5], usage[6]),
         )
         return result, scrub(text, self.secrets)
 
@@ -342,6 +369,8 @@ class LiteLLMGateway:
         kwargs: dict[str, Any] = dict(request.params)
         if deployment.api_base:
             kwargs["api_base"] = deployment.api_base
+        if deployment.no_api_key and not self.secrets:
+            kwargs["api_key"] = NO_KEY
         if request.json_schema is not None:
             fmt = response_format(deployment, request.json_schema)
             if fmt is not None:
@@ -387,5 +416,8 @@ class LiteLLMGateway:
             usage[1] += tokens_out
             usage[2] += cost
             await meter.spend(tokens_in + tokens_out, cost)
+            choice = response.choices[0]
+            usage[5] = getattr(choice, "finish_reason", None)
+            usage[6] = getattr(choice.message, "refusal", None)
             # A model (or proxy) echoing a credential must not carry it into cache or log.
-            return scrub(response.choices[0].message.content, self.secrets)
+            return scrub(choice.message.content, self.secrets)

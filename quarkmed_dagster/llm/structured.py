@@ -21,11 +21,22 @@ class InvalidOutput(ValueError):
     """The model's text is not JSON of the requested schema."""
 
 
-def response_format(deployment: Deployment, schema: dict[str, Any]) -> dict[str, Any] | None:
-    """The litellm ``response_format`` for this deployment, or None (prompt-only JSON)."""
+def json_mode(deployment: Deployment) -> str:
+    """json_schema | json_object | none: the configured mode, or for ``auto`` what litellm
+    knows the model supports (``json_schema`` where it can say so, else ``json_object``;
+    offline baselines: none). llama.cpp, vLLM and OpenAI servers take ``json_schema``: set
+    it for ``openai/<name>`` on such a server, litellm cannot know what serves the name."""
     mode = deployment.json_mode
     if mode == "auto":
-        mode = "none" if is_baseline(deployment.model) else _auto_mode(deployment.model)
+        return "none" if is_baseline(deployment.model) else _auto_mode(deployment.model)
+    if mode not in ("json_schema", "json_object", "none"):
+        raise ValueError(f"{deployment.model}: unknown json_mode {mode!r}")
+    return mode
+
+
+def response_format(deployment: Deployment, schema: dict[str, Any]) -> dict[str, Any] | None:
+    """The litellm ``response_format`` for this deployment, or None (prompt-only JSON)."""
+    mode = json_mode(deployment)
     if mode == "json_schema":
         return {
             "type": "json_schema",
@@ -49,12 +60,32 @@ def _auto_mode(model: str) -> str:
 
 
 _THINK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.DOTALL | re.IGNORECASE)
+# A reasoning block never closed (the reply was cut at max_tokens while thinking).
+_OPEN_THINK = re.compile(r"<(think|thinking|reasoning)>.*\Z", re.DOTALL | re.IGNORECASE)
+# A lone closing tag: some chat templates put the opening tag into the prompt.
+_CLOSE_ONLY = re.compile(r"\A.*?</(think|thinking|reasoning)>", re.DOTALL | re.IGNORECASE)
 
 
 def strip_wrappers(text: str) -> str:
     """The reply without reasoning blocks (``<think>...</think>``, as reasoning models emit
-    before their answer) and without one surrounding Markdown code fence."""
-    return _strip_fence(_THINK.sub("", text))
+    before their answer; an unclosed one runs to the end, a lone closing tag from the
+    start) and without one surrounding Markdown code fence."""
+    text = _OPEN_THINK.sub("", _THINK.sub("", text))
+    return _strip_fence(_CLOSE_ONLY.sub("", text))
+
+
+_REFUSAL = re.compile(
+    r"^\W*(i'?m sorry|i am sorry|i can(no|')t|i cannot|i am unable|i'?m unable|as an ai)\b",
+    re.IGNORECASE,
+)
+
+
+def is_refusal(text: str | None, finish_reason: str | None, refusal: str | None) -> bool:
+    """The model declined: an explicit refusal field, a content filter, or a reply that
+    opens with a refusal formula (only asked of replies that are not the requested JSON)."""
+    if refusal or finish_reason == "content_filter":
+        return True
+    return bool(text and _REFUSAL.match(strip_wrappers(text)))
 
 
 def _strip_fence(text: str) -> str:
@@ -94,6 +125,9 @@ def parse_output(text: str | None, schema: dict[str, Any]) -> Any:
         where = "/".join(str(p) for p in errors[0].path) or "top level"
         raise InvalidOutput(f"schema violation at {where}: {errors[0].message[:200]}")
     return value
+
+
+TRUNCATED = "the reply was cut off at the token limit; answer much more briefly"
 
 
 def reask_messages(

@@ -4,6 +4,7 @@ usage and run summaries."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,6 +106,8 @@ def quiet_litellm() -> None:
     import litellm
 
     litellm.suppress_debug_info = True  # no banners in logs
+    # nor its per-model cost-map warnings about self-hosted models priced in models.yaml
+    logging.getLogger("LiteLLM").setLevel(logging.ERROR)
 
 
 def usage_of(response: Any) -> tuple[int, int]:

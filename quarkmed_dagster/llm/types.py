@@ -67,6 +67,13 @@ class CallRequest:
     params: dict[str, Any] = field(default_factory=dict)
     sample_index: int = 0
     json_schema: dict[str, Any] | None = None
+    # Set by the gateway's context-window guard (``llm.context``); not part of the cache
+    # key (the messages are): the estimate, passages dropped, and "cannot fit at all".
+    prompt_tokens_est: int | None = field(default=None, compare=False)
+    evidence_trimmed: int = field(default=0, compare=False)
+    context_overflow: bool = field(default=False, compare=False)
+    # A stage's own re-ask of an unusable reply (candidates): counted as a re-ask in the log.
+    reask: bool = field(default=False, compare=False)
 
     @cached_property
     def cache_key(self) -> str:
@@ -105,6 +112,9 @@ class CallResult:
     error_class: str | None = None
     # Scrubbed (no credentials) one-line reason of a failure; None when the call worked.
     error_message: str | None = None
+    reasks: int = 0  # 1 when the first reply was unusable and the model was asked again
+    finish_reason: str | None = None  # of the last completion ("length": cut at max_tokens)
+    refused: bool = False  # the model declined (refusal field, content filter, or wording)
 
     @property
     def ok(self) -> bool:

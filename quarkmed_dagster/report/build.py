@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from html import unescape
+from html import escape, unescape
 from pathlib import Path
 
 import polars as pl
 
+from quarkmed_dagster.labels import active_labels, label_notes
 from quarkmed_dagster.report.operations import (
     agreement_section,
     cost_section,
     missing_values_section,
+    model_calls_section,
     skipped_section,
 )
 from quarkmed_dagster.report.rewards import reward_sections
@@ -63,7 +65,10 @@ def model_colours(wh: Warehouse, tables: set[str]) -> ModelColours:
     )
 
 
-def build_report(wh: Warehouse) -> str:
+def build_report(wh: Warehouse, labels: dict[str, str] | None = None) -> str:
+    """``labels``: model -> label of figures that are not a measurement (default: the
+    active profile's, e.g. ``tiny``), stated at the top of the report."""
+    labels = active_labels() if labels is None else labels
     tables = _tables(wh)
     lb_table = "leaderboard_versioned" if "leaderboard_versioned" in tables else "leaderboard"
     lb = _read(wh, tables, lb_table, f"SELECT * FROM {lb_table}")
@@ -92,10 +97,12 @@ def build_report(wh: Warehouse) -> str:
     validity = _read(wh, tables, "validity_metrics", "SELECT * FROM validity_metrics")
     calls = _read(wh, tables, "cost_by_model_stage", load_sql("select_report_calls"))
     colours = model_colours(wh, tables)
+    model_calls = _read(wh, tables, "model_call_stats", load_sql("select_report_model_calls"))
     body = [
         "<h1>QuarkMed evaluation report</h1>",
         f"<p>Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Offline baseline models are "
         "labelled <span class='baseline'>(baseline)</span>.</p>",
+        *(f"<p class='flag'>{escape(note)}</p>" for note in label_notes(labels)),
         *skipped_section(skips),
         *leaderboard_section(lb, colours),
         *distribution_section(qs, colours),
@@ -108,6 +115,7 @@ def build_report(wh: Warehouse) -> str:
         *agreement_section(iv, conc, panel, agreement, colours),
         *reward_sections(wh, tables, colours),
         *missing_values_section(calls, responses, iv, verdicts),
+        *model_calls_section(model_calls),
         *cost_section(calls, colours),
     ]
     return (

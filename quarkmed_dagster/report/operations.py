@@ -170,6 +170,22 @@ def skipped_section(skips: pl.DataFrame) -> list[str]:
     return [section("Skipped steps", f"<ul>{rows}</ul>")]
 
 
+def model_calls_section(stats: pl.DataFrame) -> list[str]:
+    """Per role and model: calls, re-asks, unparseable, refusals, timeouts, prompts that
+    could not fit the context window, NULL results, trimmed evidence and tokens, so a weak
+    model shows up as weak rather than as missing data."""
+    if stats.is_empty():
+        return [section("Model calls by role")]
+    note = (
+        "<p>calls: live calls (cache hits in <i>cached</i>); unparseable: output that failed "
+        "its schema after the one re-ask (a NULL value); context_overflow: prompts that could "
+        "not fit the served context window even without evidence (never sent, NULL); "
+        "passages_trimmed: evidence passages dropped, least relevant first, to fit it.</p>"
+    )
+    return [section("Model calls by role", note, table_html(with_model_labels(stats)
+                                                             .drop("is_baseline")))]  # fmt: skip
+
+
 def cost_section(calls: pl.DataFrame, colours: ModelColours) -> list[str]:
     """Calls, failures, tokens and cost per pipeline stage (run label), role and model."""
     if calls.is_empty():

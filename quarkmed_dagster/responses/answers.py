@@ -114,6 +114,7 @@ def ask_candidates(gateway: Gateway, requests: list[CallRequest]) -> list[Answer
             messages=reask_messages(
                 requests[i].messages, results[i].text, str(outcomes[i][1].problem)
             ),
+            reask=True,
         )
         for i in again
     ]

@@ -58,6 +58,10 @@ def convergence_problem(outcome: QueryOutcome, config: RubricConfig) -> str | No
     if not any(a.text for a in final):
         over = any(a.status == "over_budget" for a in final)
         return "over_budget" if over else "no_candidate_answers"
+    # answers came back, but no knowledge point could be taken from them (a weak model's
+    # empty or unusable point lists): nothing to build a rubric from
+    if not any(p.round == outcome.rounds - 1 for p in outcome.points):
+        return "no_usable_points"
     if (outcome.agreement or 0.0) < config.params.min_agreement:
         return "low_agreement"
     if len(kept_clusters(outcome, config)) < config.params.min_items:
