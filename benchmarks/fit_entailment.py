@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from sklearn.linear_model import LogisticRegression
+from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -84,6 +84,32 @@ def dev_frame(shared: Path) -> pl.DataFrame:
     )
 
 
+# Features that are evidence the statement is stated never lower the score (their weight is
+# >= 0); without the bound the near-copy dev positives give the sentence cosine a negative
+# weight next to word recall, which would penalise paraphrases.
+NON_NEGATIVE = {"best_sentence_cosine", "word_recall", "stem_recall", "best_sentence_word_recall"}
+
+
+def _monotone_logistic(
+    z: np.ndarray, y: np.ndarray, weights: np.ndarray, l2: float = 1.0
+) -> tuple[np.ndarray, float]:
+    """Weighted L2 logistic regression (as sklearn's C=1) with sign bounds, by L-BFGS-B."""
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        margin = z @ theta[:-1] + theta[-1]
+        p = 1.0 / (1.0 + np.exp(-margin))
+        value = float(weights @ (np.logaddexp(0.0, margin) - y * margin))
+        value += 0.5 * l2 * float(theta[:-1] @ theta[:-1])
+        residual = weights * (p - y)
+        grad = np.append(z.T @ residual + l2 * theta[:-1], residual.sum())
+        return value, grad
+
+    bounds = [(0.0, None) if name in NON_NEGATIVE else (None, None) for name in FEATURES]
+    start = np.zeros(z.shape[1] + 1)
+    result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=[*bounds, (None, None)])
+    return result.x[:-1], float(result.x[-1])
+
+
 def fit(
     rows: np.ndarray, labels: np.ndarray, sources: np.ndarray, fitted_on: str
 ) -> EntailmentModel:
@@ -93,10 +119,10 @@ def fit(
     weights = np.zeros(len(labels))
     for source in np.unique(sources):
         weights[sources == source] = len(labels) / (sources == source).sum()
-    model = LogisticRegression(C=1.0, max_iter=1000).fit(z, labels, sample_weight=weights)
+    coef, intercept = _monotone_logistic(z, labels.astype(float), weights)
     draft = EntailmentModel(
-        tuple(float(w) for w in model.coef_[0]),
-        float(model.intercept_[0]),
+        tuple(round(float(w), 6) for w in coef),
+        round(float(intercept), 6),
         tuple(float(m) for m in mean),
         tuple(float(s) for s in scale),
         0.5,

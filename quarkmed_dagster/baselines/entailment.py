@@ -1,14 +1,14 @@
 """Offline entailment score: does a text state a given statement?
 
-A small logistic model over cheap features of (statement, text): the best and second-best
-sentence cosines, the cosine with the whole text (mean of its sentence vectors), content-word
-and word-stem recall of the statement in the text and in its best sentence, numbers of the
-statement missing from the text, a negation conflict with the best sentence and the
+A small logistic model over cheap features of (statement, text): the best sentence cosine,
+content-word and word-stem recall of the statement in the text and in its best sentence,
+numbers of the statement missing from the text, a negation conflict with the best sentence and the
 statement's length. Its weights are fitted once on a declared dev split
 (``benchmarks/fit_entailment.py``: K-QA ``questions_w_answers`` statements vs their own
 physician answer and hard negatives, plus the dev half of the ExpertQA claims; nothing of
 the reported validity sets) and stored in ``entailment_model.json`` beside this module, so
-the judge is deterministic and never fitted at run time.
+the judge is deterministic and never fitted at run time. Weights of the features that are
+evidence for the statement are bounded at >= 0 (see the fit script).
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ from quarkmed_dagster.baselines.text import is_negated, split_sentences, words
 MODEL_FILE = Path(__file__).with_name("entailment_model.json")
 FEATURES = (
     "best_sentence_cosine",
-    "second_sentence_cosine",
-    "text_cosine",
     "word_recall",
     "stem_recall",
     "best_sentence_word_recall",
@@ -119,10 +117,15 @@ _STOP = frozenset(
     ]
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
 
 
 def content_words(text: str) -> set[str]:
-    return {w for w in words(text) if w not in _STOP and len(w) > 1}
+    """Latin-script content words, plus character bigrams of CJK runs (no spaces there)."""
+    found = {w for w in words(text) if w not in _STOP and len(w) > 1}
+    for run in _CJK_RUN.findall(text or ""):
+        found.update(run[i : i + 2] for i in range(max(1, len(run) - 1)))
+    return found
 
 
 def _stems(tokens: set[str]) -> set[str]:
@@ -150,23 +153,17 @@ def feature_rows(
     text_numbers = set(_NUMBER.findall(text))
     if len(sentences):
         sims = statement_vectors @ sentence_vectors.T
-        centroid = sentence_vectors.mean(axis=0)
-        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-        whole = statement_vectors @ centroid
     for row, statement in enumerate(statements):
         wanted = content_words(statement)
         numbers = set(_NUMBER.findall(statement))
         missing = len(numbers - text_numbers) / len(numbers) if numbers else 0.0
         if not len(sentences):
-            out[row] = [0, 0, 0, 0, 0, 0, missing, 0, np.log1p(len(wanted))]
+            out[row] = [0, 0, 0, 0, missing, 0, np.log1p(len(wanted))]
             continue
-        order = np.argsort(-sims[row], kind="stable")
-        best = sentences[int(order[0])]
-        second = float(sims[row, order[1]]) if len(order) > 1 else float(sims[row, order[0]])
+        best_row = int(np.argmax(sims[row]))
+        best = sentences[best_row]
         out[row] = [
-            float(sims[row, order[0]]),
-            second,
-            float(whole[row]),
+            float(sims[row, best_row]),
             _recall(wanted, text_words),
             _recall(_stems(wanted), text_stems),
             _recall(wanted, content_words(best)),

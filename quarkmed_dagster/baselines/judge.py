@@ -16,8 +16,9 @@ from typing import Any
 
 from quarkmed_dagster.baselines.entailment import feature_rows, load_model
 from quarkmed_dagster.baselines.text import UNSAFE_ADVICE, polarity_conflict, split_sentences
-from quarkmed_dagster.embeddings import cosine_matrix, get_embedder
+from quarkmed_dagster.embeddings import cosine_matrix
 from quarkmed_dagster.llm.payloads import JudgeItem, JudgePayload
+from quarkmed_dagster.multilingual import embedder_for
 
 CONTRADICT = 0.7
 _BOILERPLATE = re.compile(
@@ -40,8 +41,8 @@ def judge_response(raw: dict[str, Any]) -> dict[str, Any]:
     unsafe = UNSAFE_ADVICE.search(payload.response or "")
     if not payload.items:
         return {"verdicts": []}
-    embedder = get_embedder()
     item_texts = [_item_text(item) for item in payload.items]
+    embedder = embedder_for(payload.response, item_texts)
     item_vecs = embedder.encode(item_texts)
     sentence_vecs = embedder.encode(sentences)
     sims = cosine_matrix(sentence_vecs, item_vecs) if sentences else None

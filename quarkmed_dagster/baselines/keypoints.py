@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from quarkmed_dagster.baselines.text import REASONING_CUES, atomic_statements, has_safety_cue
-from quarkmed_dagster.embeddings import cosine_matrix, get_embedder
+from quarkmed_dagster.embeddings import cosine_matrix
 from quarkmed_dagster.llm.payloads import KeypointsPayload
+from quarkmed_dagster.multilingual import embedder_for
 
 MERGE = 0.8
 ON_TOPIC = 0.35
@@ -26,7 +27,7 @@ def extract_keypoints(raw: dict[str, Any]) -> dict[str, Any]:
     statements = [(a.answer_id, s) for a in payload.answers for s in atomic_statements(a.text)]
     if not statements:
         return {"points": []}
-    embedder = get_embedder()
+    embedder = embedder_for(payload.query, [s for _, s in statements])
     vectors = embedder.encode([s for _, s in statements])
     query_sim = cosine_matrix(vectors, embedder.encode([payload.query]))[:, 0]
     pairwise = cosine_matrix(vectors, vectors)

@@ -55,6 +55,8 @@ def baseline_revision() -> str:
         *sorted(_BASELINE_SOURCES.glob("*.py")),
         *sorted(_BASELINE_SOURCES.glob("*.json")),  # fitted weights (entailment model)
         package / "embeddings.py",
+        package / "multilingual.py",
+        package / "embedding_centering.txt",
         package / "llm" / "payloads.py",
     ]
     return stable_hash([f.read_text("utf-8") for f in files if f.is_file()])
