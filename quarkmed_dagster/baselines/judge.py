@@ -42,7 +42,7 @@ def judge_response(raw: dict[str, Any]) -> dict[str, Any]:
     if not payload.items:
         return {"verdicts": []}
     item_texts = [_item_text(item) for item in payload.items]
-    embedder = embedder_for(payload.response, item_texts)
+    embedder = embedder_for(payload.query, payload.response, item_texts)
     item_vecs = embedder.encode(item_texts)
     sentence_vecs = embedder.encode(sentences)
     sims = cosine_matrix(sentence_vecs, item_vecs) if sentences else None
