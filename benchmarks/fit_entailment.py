@@ -4,13 +4,12 @@
 Dev split (nothing of the reported validity sets):
 - K-QA ``questions_w_answers``, questions not in ``NLI_medical_annotator.csv``: each
   Must_have / Nice_to_have statement vs its own physician answer (entailed), vs the
-  physician answer of the most similar other question (not), and vs its own answer with the
-  sentences that carry the statement removed (not: a hard, on-topic negative);
+  physician answer of the most similar other question (not);
 - ExpertQA medicine claims of the dev half (by question hash): claim vs its cited evidence,
   label "support = Complete".
 
-The three sources weigh equally in the fit (the K-QA pairs would otherwise outnumber the
-claims 20:1, and their positives are near-copies of the statements); the cut is the best
+The two sources weigh equally in the fit (the K-QA pairs would otherwise outnumber the
+claims 12:1, and their positives are near-copies of the statements); the cut is the best
 balanced F1 on the ExpertQA dev claims, the only source whose positive texts paraphrase
 rather than copy. First a check (fitted on half of the dev questions, scored on the other
 half; printed), then the model written is fitted on the whole dev split.
@@ -34,45 +33,22 @@ from quarkmed_dagster.baselines.entailment import (
     FEATURES,
     MODEL_FILE,
     EntailmentModel,
-    content_words,
     pair_features,
 )
-from quarkmed_dagster.baselines.text import split_sentences
 from quarkmed_dagster.llm.types import stable_hash
 from quarkmed_dagster.validity.agreement import binary_figures, fit_threshold
 from quarkmed_dagster.validity.datasets import expertqa_claims, kqa_dev, kqa_reported
 
 
-def _without_statement(statement: str, text: str) -> str:
-    """``text`` minus its sentences that share half of the statement's content words or
-    more, and minus its single most overlapping sentence."""
-    sentences = split_sentences(text)
-    wanted = content_words(statement)
-    if not sentences or not wanted:
-        return text
-    shares = [len(wanted & content_words(s)) / len(wanted) for s in sentences]
-    best = int(np.argmax(shares))
-    kept = [s for i, s in enumerate(sentences) if i != best and shares[i] < 0.5]
-    return " ".join(kept)
-
-
 def dev_frame(shared: Path) -> pl.DataFrame:
     report = kqa_reported(shared / "kqa" / "NLI_medical_annotator.csv")
     kqa = kqa_dev(shared / "kqa" / "questions_w_answers.jsonl", set(report["question"]))
-    own = kqa.filter(pl.col("entailed"))
-    hard = own.with_columns(
-        pl.struct("statement", "text")
-        .map_elements(lambda r: _without_statement(r["statement"], r["text"]), pl.String)
-        .alias("text"),
-        pl.lit(False).alias("entailed"),
-    ).filter(pl.col("text").str.len_chars() > 0)
     claims = expertqa_claims(shared / "expertqa" / "expertqa_medicine_subset.jsonl.gz")
     claims = claims.filter((pl.col("split") == "dev") & pl.col("supported").is_not_null())
     columns = ["group", "statement", "text", "entailed", "source"]
     return pl.concat(
         [
             kqa.with_columns(pl.lit("kqa").alias("source")).select(columns),
-            hard.with_columns(pl.lit("kqa_ablated").alias("source")).select(columns),
             claims.select(
                 "group",
                 "statement",
@@ -159,7 +135,7 @@ def main() -> None:
         labels,
         sources,
         "dev: K-QA questions_w_answers (reported questions excluded) "
-        "own/other/ablated answers + ExpertQA claims dev half (cut)",
+        "own/other answers + ExpertQA claims dev half (cut)",
     )
     MODEL_FILE.write_text(model.to_json(), encoding="utf-8")
     print(

@@ -73,5 +73,5 @@ def test_chinese_response_is_judged_on_its_meaning():
         {"query": "布洛芬一次能吃多少?", "response": response, "items": items}
     )
     levels = {v["item_id"]: v["level"] for v in verdicts["verdicts"]}
-    assert levels["bleed"] > levels["preg"]
-    assert levels["preg"] == 0.0
+    assert levels["bleed"] == 1.0  # stated in other words around the same terms
+    assert levels["preg"] < 1.0  # only the drug name is shared: pregnancy is never said
