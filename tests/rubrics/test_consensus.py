@@ -181,3 +181,19 @@ def test_chinese_paraphrases_merge_and_different_points_stay_apart():
         2,
     )
     assert bleeding.included
+
+
+def test_queries_with_cjk_points_are_encoded_apart():
+    """One encoder batch per script: a Chinese query's points never share a batch (and so an
+    encoder) with an English query's points."""
+    from quarkmed_dagster.rubrics.records import QueryInput
+    from quarkmed_dagster.rubrics.rounds import _script_groups
+
+    queries = [QueryInput("en", "Ibuprofen dose?"), QueryInput("zh", "布洛芬一次能吃多少?")]
+    points = {
+        "en": [_point("p1", "agg", "Take 400 mg with food.", "essential", ("a1",))],
+        "zh": [_point("p2", "agg", ZH_POINTS[0][0], "essential", ("a1",))],
+    }
+    latin, cjk = _script_groups(queries, points)
+    assert [q.query_id for q in latin] == ["en"] and [q.query_id for q in cjk] == ["zh"]
+    assert _script_groups(queries[:1], points) == [queries[:1], []]
