@@ -26,13 +26,21 @@ _BOILERPLATE = re.compile(
     r"contradicts: |the response advises or implies the opposite of: )",
     re.IGNORECASE,
 )
+# Criteria phrased about the response ("Recommends X", "Advises the user to Y", HealthBench
+# style): a response says X or Y, never "recommends", so only X / Y is checked.
+_CRITERION_VERB = re.compile(
+    r"^(?:recommends|advises|suggests|mentions|states|explains|says|encourages|includes|"
+    r"notes|tells|informs|asks)(?: the (?:user|patient))?(?: (?:to|that|about))?\s+",
+    re.IGNORECASE,
+)
 
 
 def _item_text(item: JudgeItem) -> str:
     text = item.description or item.title
     if item.tier == "Pitfall" and item.title.lower().startswith("contradicts:"):
         text = item.title.split(":", 1)[1]
-    return _BOILERPLATE.sub("", text.strip()).strip() or item.title
+    text = _BOILERPLATE.sub("", text.strip()).strip()
+    return _CRITERION_VERB.sub("", text).strip() or item.title
 
 
 def judge_response(raw: dict[str, Any]) -> dict[str, Any]:
