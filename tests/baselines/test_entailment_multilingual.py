@@ -75,3 +75,18 @@ def test_chinese_response_is_judged_on_its_meaning():
     levels = {v["item_id"]: v["level"] for v in verdicts["verdicts"]}
     assert levels["bleed"] == 1.0  # stated in other words around the same terms
     assert levels["preg"] < 1.0  # only the drug name is shared: pregnancy is never said
+
+
+def test_criteria_about_the_response_are_checked_on_their_content():
+    from quarkmed_dagster.baselines.judge import _item_text
+    from quarkmed_dagster.llm.payloads import JudgeItem
+
+    def text(title: str, description: str = "") -> str:
+        return _item_text(
+            JudgeItem(item_id="x", tier="Essential", title=title, description=description)
+        )
+
+    assert text("Advises the user to drink fluids and rest") == "drink fluids and rest"
+    assert text("Recommends paracetamol for fever") == "paracetamol for fever"
+    assert text("x", "The response clearly states that Rest helps.") == "Rest helps."
+    assert text("Rest is advised") == "Rest is advised"  # a verb later in the text stays
