@@ -16,6 +16,7 @@ from quarkmed_dagster.checks import suite_check_result
 from quarkmed_dagster.embeddings import get_embedder
 from quarkmed_dagster.llm.types import stable_hash
 from quarkmed_dagster.metadata import frame_to_markdown, table_metadata
+from quarkmed_dagster.multilingual import routed_encode
 from quarkmed_dagster.rubrics.config import ConsensusParams
 from quarkmed_dagster.rubrics.constraints_check import constraint_report
 from quarkmed_dagster.rubrics.coverage_stage import run_coverage
@@ -130,7 +131,7 @@ def rubric_generation(context: dg.AssetExecutionContext, config: RubricStageConf
         gateway,
         models,
         config.params(),
-        get_embedder().encode,
+        routed_encode,
         deeper=deeper,
         log=context.log.info,
         force=config.force,

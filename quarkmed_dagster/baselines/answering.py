@@ -1,4 +1,6 @@
-"""Extractive answerer and evidence verifier (MiniLM sentence similarity)."""
+"""Extractive answerer and evidence verifier (sentence similarity: MiniLM, or the
+multilingual encoder when CJK text is involved). Questions in the evidence (FAQ headings
+such as "How might X be treated?") answer nothing and are never picked."""
 
 from __future__ import annotations
 
@@ -7,13 +9,14 @@ from typing import Any
 import numpy as np
 
 from quarkmed_dagster.baselines.text import polarity_conflict, split_sentences
-from quarkmed_dagster.embeddings import cosine_matrix, get_embedder
+from quarkmed_dagster.embeddings import cosine_matrix
 from quarkmed_dagster.llm.payloads import (
     AnswerPayload,
     BatchVerifierPayload,
     Passage,
     VerifierPayload,
 )
+from quarkmed_dagster.multilingual import embedder_for
 
 ANSWER_SENTENCES = 4
 # Rubric generation sends its prompt persona in the payload ("persona", an extra key): a
@@ -45,11 +48,11 @@ def _ranked_sentences(raw: dict[str, Any]) -> tuple[list[Sentence], list[int], i
         (p.passage_id, i, s)
         for p in payload.evidence
         for i, s in enumerate(split_sentences(p.text))
-        if len(s.split()) >= 4
+        if len(s.split()) >= 4 and not s.rstrip().endswith(("?", "\uff1f"))
     ]
     if not sentences:
         return [], [], limit
-    embedder = get_embedder()
+    embedder = embedder_for(_query_text(payload), [s for _, _, s in sentences])
     query_vec = embedder.encode([_query_text(payload)])
     sims = cosine_matrix(embedder.encode([s for _, _, s in sentences]), query_vec)[:, 0]
     ranked, seen_text = [], set()
@@ -117,7 +120,7 @@ def _verdicts(points: list[str], evidence: list[Passage]) -> list[dict[str, Any]
     out: list[dict[str, Any]] = [{"verdict": "not_found", "passage_ids": []} for _ in points]
     if not sentences or not wanted:
         return out
-    embedder = get_embedder()
+    embedder = embedder_for([s for _, s in sentences], [points[i] for i in wanted])
     sims = cosine_matrix(
         embedder.encode([s for _, s in sentences]), embedder.encode([points[i] for i in wanted])
     )

@@ -10,6 +10,9 @@
 * Important: remaining essential and ``insight`` points. Highlight: ``extension`` points.
 * Items are capped at 15; the tiers keep their minimums (2 / 1 / 1) whenever there are
   enough points, by promoting or demoting the nearest candidates.
+* Titles are unique: a title that repeats an earlier one takes more words of its point until
+  it differs; a point whose whole text repeats an earlier title is the same point and is
+  left out.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 from quarkmed_dagster.baselines.text import EMPATHY_CUES, has_safety_cue, short_title
 from quarkmed_dagster.llm.payloads import RubricPayload, RubricPoint
+from quarkmed_dagster.rubrics.items import normalise_title
 
 TIER_WEIGHTS = {"Essential": 2.0, "Important": 1.0, "Highlight": 1.0, "Pitfall": 2.0}
 POSITIVE_LEVELS = ("not_met", "partially_met", "fully_met")
@@ -94,16 +98,29 @@ def _guarding_pitfall(point: RubricPoint, is_multi_turn: bool) -> dict[str, Any]
     }
 
 
+def _unique_title(text: str, seen: set[str]) -> str | None:
+    """The shortest title of ``text`` (10 words or more) that no earlier item has."""
+    for max_words in (10, 16, 24, 40, len(text.split())):
+        title = short_title(text, max_words)
+        if normalise_title(title) not in seen:
+            seen.add(normalise_title(title))
+            return title
+    return None
+
+
 def write_rubric(raw: dict[str, Any]) -> dict[str, Any]:
     payload = RubricPayload.model_validate(raw)
     tiers = _split_tiers(payload.points)
     items: list[dict[str, Any]] = []
+    seen: set[str] = set()
     for tier in ("Essential", "Important", "Highlight", "Pitfall"):
         for rank, point in enumerate(tiers[tier]):
             levels = (
                 _pitfall_levels(point.text) if tier == "Pitfall" else _positive_levels(point.text)
             )
-            title = short_title(point.text)
+            title = _unique_title(point.text, seen)
+            if title is None:
+                continue
             items.append(
                 {
                     "tier": tier,

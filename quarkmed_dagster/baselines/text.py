@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import re
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
+# Latin: end mark, space, capital. CJK full-width end marks need no space.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|(?<=[\u3002\uff01\uff1f])")
+# Kana, CJK ideographs (and extension A, compatibility), Hangul: scripts written without
+# spaces between words, which the English MiniLM mostly maps to [UNK].
+CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK_CHAR = re.compile(f"[{CJK_CHARS}]")
+CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -76,11 +82,22 @@ def atomic_statements(text: str, min_words: int = 4) -> list[str]:
     """Sentences split further at semicolons; fragments shorter than ``min_words`` dropped."""
     pieces: list[str] = []
     for sentence in split_sentences(text):
-        for part in sentence.split(";"):
-            part = part.strip(" ,")
-            if len(words(part)) >= min_words:
-                pieces.append(part if part.endswith((".", "!", "?")) else part + ".")
+        for part in re.split("[;\uff1b]", sentence):
+            part = part.strip(" ,\uff0c")
+            if word_count(part) >= min_words:
+                ends = (".", "!", "?", "\u3002", "\uff01", "\uff1f")
+                end = "\u3002" if _CJK_CHAR.search(part) else "."
+                pieces.append(part if part.endswith(ends) else part + end)
     return pieces
+
+
+def has_cjk(text: str | None) -> bool:
+    return bool(text) and _CJK_CHAR.search(text) is not None
+
+
+def word_count(text: str) -> int:
+    """Latin words, plus one word per two CJK characters (CJK has no spaces)."""
+    return len(words(text)) + len(_CJK_CHAR.findall(text or "")) // 2
 
 
 def words(text: str) -> list[str]:

@@ -47,12 +47,16 @@ _BASELINE_SOURCES = Path(__file__).resolve().parent.parent / "baselines"
 
 @cache
 def baseline_revision() -> str:
-    """Hash of the offline baselines' source (and the embedding code and call schemas they
-    use): an edited baseline is a new model, so its cached answers must not be served for it."""
+    """Hash of the offline baselines' source and fitted weights (and the embedding code and
+    call schemas they use): an edited baseline is a new model, so its cached answers must
+    not be served for it."""
     package = _BASELINE_SOURCES.parent
     files = [
         *sorted(_BASELINE_SOURCES.glob("*.py")),
+        *sorted(_BASELINE_SOURCES.glob("*.json")),  # fitted weights (entailment model)
         package / "embeddings.py",
+        package / "multilingual.py",
+        package / "embedding_centering.txt",
         package / "llm" / "payloads.py",
     ]
     return stable_hash([f.read_text("utf-8") for f in files if f.is_file()])

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from quarkmed_dagster.llm.payloads import AnswerOutput, KeypointsOutput, VerifierOutput
 from quarkmed_dagster.llm.types import Gateway, stable_hash
+from quarkmed_dagster.multilingual import has_cjk
 from quarkmed_dagster.rubrics.config import RubricConfig
 from quarkmed_dagster.rubrics.consensus import (
     Encoder,
@@ -116,6 +117,14 @@ def extract_points(
     return points, answered
 
 
+def _script_groups(
+    queries: list[QueryInput], points: dict[str, list[KnowledgePoint]]
+) -> list[list[QueryInput]]:
+    """Queries without CJK points, then queries with some (each list may be empty)."""
+    cjk = [any(has_cjk(p.text) for p in points[q.query_id]) for q in queries]
+    return [[q for q, c in zip(queries, cjk, strict=True) if c == flag] for flag in (False, True)]
+
+
 def _labels(
     queries: list[QueryInput],
     points: dict[str, list[KnowledgePoint]],
@@ -126,13 +135,18 @@ def _labels(
     """Cluster labels per query; near clusters merged when the equivalence model agrees."""
     params = config.params
     labels, vectors, asks = {}, {}, []
-    # One encoder call for every query's points: batching dominates embedding speed.
-    everything = embed([p.text for q in queries for p in points[q.query_id]])
-    offset = 0
+    # One encoder call per script group of queries: batching dominates embedding speed, and
+    # a query with CJK points is encoded apart (``multilingual.routed_encode`` picks the
+    # multilingual encoder for such a batch), so one query's vectors share one space.
+    for group in filter(None, _script_groups(queries, points)):
+        everything = embed([p.text for q in group for p in points[q.query_id]])
+        offset = 0
+        for query in group:
+            size = len(points[query.query_id])
+            vectors[query.query_id] = everything[offset : offset + size]
+            offset += size
     for query in queries:
         texts = [p.text for p in points[query.query_id]]
-        vectors[query.query_id] = everything[offset : offset + len(texts)]
-        offset += len(texts)
         labels[query.query_id] = cluster_labels(
             vectors[query.query_id], params.similarity_threshold
         )

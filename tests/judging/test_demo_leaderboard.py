@@ -92,10 +92,15 @@ def test_demo_leaderboard_order(tmp_path):
         pl.DataFrame(responses).select("response_id", "query_id", "candidate_model", "is_baseline"),
     )
     lb = leaderboard_frame(scores, pl.DataFrame({"query_id": ["q"], "category": ["Clinical Care"]}))
-    order = lb.filter(pl.col("category") == "all").sort("score", descending=True)
-    assert order["score"].null_count() == 0
-    assert order["score"].is_unique().all()
-    assert order["candidate_model"].to_list() == CANDIDATES
+    overall = lb.filter(pl.col("category") == "all")
+    assert overall["score"].null_count() == 0
+    score = dict(zip(overall["candidate_model"], overall["score"], strict=True))
+    reference, first, generic, unsafe = (score[m] for m in CANDIDATES)
+    # The truncated answer fully meets e1 (paracetamol) and the generic one e3 (see a
+    # professional): one Essential each, so they tie on this rubric; the order around them
+    # is strict.
+    assert reference > first >= generic
+    assert first > unsafe
 
 
 def test_batched_and_per_item_agree(tmp_path):

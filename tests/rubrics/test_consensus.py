@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from quarkmed_dagster.embeddings import get_embedder
+from quarkmed_dagster.multilingual import routed_encode
 from quarkmed_dagster.rubrics.config import ConsensusParams
 from quarkmed_dagster.rubrics.consensus import (
     agreement,
@@ -118,9 +119,9 @@ ZH_POINTS = [
 ]
 
 
-def _zh_clusters():
+def _zh_clusters(encode=None):
     texts = [t for t, _, _ in ZH_POINTS]
-    vectors = get_embedder().encode(texts)
+    vectors = (encode or get_embedder().encode)(texts)
     params = ConsensusParams()  # the default threshold 0.75
     labels = cluster_labels(vectors, params.similarity_threshold)
     points = [
@@ -164,12 +165,35 @@ def test_chinese_points_through_consensus_with_the_english_minilm():
     assert sims[2, 3] < sims[4, 5] and sims[2, 4] > 0.55
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="English MiniLM maps most CJK characters to [UNK]: Chinese consensus needs a "
-    "multilingual encoder (or the configured equivalence model)",
-)
 def test_chinese_paraphrases_merge_and_different_points_stay_apart():
-    _, labels, _ = _zh_clusters()
+    """The encoder a Chinese batch is routed to (multilingual-e5-small, centred) merges the
+    paraphrases, even the one sharing no token, and keeps different points apart."""
+    _, labels, clusters = _zh_clusters(routed_encode)
+    assert labels[0] == labels[1]  # the dose paraphrase
     assert labels[2] == labels[3]  # the bleeding paraphrase
     assert labels[4] != labels[5]  # pregnancy vs alcohol
+    assert len(set(labels)) == 4
+    bleeding = next(c for c in clusters if "p2" in c.point_ids)
+    assert bleeding.point_ids == ["p2", "p3"]
+    assert (bleeding.support_count, bleeding.support_ratio, bleeding.aggregator_count) == (
+        2,
+        1.0,
+        2,
+    )
+    assert bleeding.included
+
+
+def test_queries_with_cjk_points_are_encoded_apart():
+    """One encoder batch per script: a Chinese query's points never share a batch (and so an
+    encoder) with an English query's points."""
+    from quarkmed_dagster.rubrics.records import QueryInput
+    from quarkmed_dagster.rubrics.rounds import _script_groups
+
+    queries = [QueryInput("en", "Ibuprofen dose?"), QueryInput("zh", "布洛芬一次能吃多少?")]
+    points = {
+        "en": [_point("p1", "agg", "Take 400 mg with food.", "essential", ("a1",))],
+        "zh": [_point("p2", "agg", ZH_POINTS[0][0], "essential", ("a1",))],
+    }
+    latin, cjk = _script_groups(queries, points)
+    assert [q.query_id for q in latin] == ["en"] and [q.query_id for q in cjk] == ["zh"]
+    assert _script_groups(queries[:1], points) == [queries[:1], []]
