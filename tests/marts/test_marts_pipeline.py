@@ -139,5 +139,8 @@ def test_marts_on_a_real_pipeline_warehouse(main_job):
         # every documented example query runs and returns rows on a real warehouse
         blocks = [b.split("```", 1)[0] for b in DOC.read_text().split("```sql\n")[1:]]
         assert len(blocks) >= 12
+        queue_empty = _one(con, "SELECT count(*) FROM review_queue") == 0
         for sql in blocks:
-            assert con.execute(sql).fetchall(), sql
+            rows = con.execute(sql).fetchall()
+            # the review queue may be empty on this sample: then only its example may be too
+            assert rows or (queue_empty and "review_queue_summary" in sql), sql
