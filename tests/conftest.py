@@ -8,11 +8,12 @@ can be started the Elasticsearch tests fail loudly; they are never skipped.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.server_scripts import served_by
 
 # `main_job`: the main job run once per session on a bundled slice (shared by the main-job,
 # marts and asset-metadata tests).
@@ -32,19 +33,7 @@ def elasticsearch_url() -> Iterator[str]:
     if url:
         yield url
         return
-    already_running = (
-        subprocess.run(["bash", str(ES_SCRIPT), "status"], capture_output=True).returncode == 0
-    )
-    started = subprocess.run(
-        ["bash", str(ES_SCRIPT), "start"], capture_output=True, text=True, timeout=900
-    )
-    if started.returncode != 0:
-        pytest.fail(f"could not start Elasticsearch:\n{started.stderr[-4000:]}", pytrace=False)
-    try:
-        yield started.stdout.strip().splitlines()[-1]
-    finally:
-        if not already_running:  # leave a node that someone else started alone
-            subprocess.run(["bash", str(ES_SCRIPT), "stop"], timeout=120)
+    yield from served_by(ES_SCRIPT, "Elasticsearch", start_timeout=900, stop_timeout=120)
 
 
 @pytest.fixture()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ import duckdb
 import pytest
 
 from tests.integration.main_job import PROJECT, SAMPLE, run_quarkmed
+from tests.server_scripts import served_by
 
 # The module's first test runs the whole main job on the real model (its fixture): on a busy
 # 2-core machine that can take longer than the suite's per-test default.
@@ -43,17 +43,7 @@ def tiny_llm_url() -> Iterator[str]:
             + os.environ["QUARKMED_TEST_LLM_ERROR"],
             pytrace=False,
         )
-    running = subprocess.run(["bash", str(SERVER_SCRIPT), "status"], capture_output=True)
-    started = subprocess.run(
-        ["bash", str(SERVER_SCRIPT), "start"], capture_output=True, text=True, timeout=3600
-    )
-    if started.returncode != 0:
-        pytest.fail(f"could not start llama-server:\n{started.stderr[-4000:]}", pytrace=False)
-    try:
-        yield started.stdout.strip().splitlines()[-1]
-    finally:
-        if running.returncode != 0:  # leave a server someone else started alone
-            subprocess.run(["bash", str(SERVER_SCRIPT), "stop"], timeout=60)
+    yield from served_by(SERVER_SCRIPT, "llama-server", start_timeout=3600, stop_timeout=60)
 
 
 @pytest.fixture(scope="module")
