@@ -19,6 +19,8 @@ PID_FILE="$RUN_DIR/es.pid"
 URL="http://127.0.0.1:$ES_PORT"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
+# shellcheck source=scripts/pid_file.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pid_file.sh"
 log() { echo "[elasticsearch] $*" >&2; }
 
 fetch() {
@@ -103,15 +105,7 @@ YML
 }
 
 stop() {
-  [ -f "$PID_FILE" ] || return 0
-  local pid; pid="$(cat "$PID_FILE")"
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-    kill -9 "$pid" 2>/dev/null || true
-    log "stopped pid $pid"
-  fi
-  rm -f "$PID_FILE"
+  stop_pid_file "$PID_FILE" 30 1
 }
 
 case "${1:-}" in

@@ -31,6 +31,8 @@ PID_FILE="$RUN_DIR/server.pid"
 URL_FILE="$RUN_DIR/url"
 PYTHON="${PYTHON:-python3}"
 
+# shellcheck source=scripts/pid_file.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pid_file.sh"
 log() { echo "[llm-server] $*" >&2; }
 
 build() {
@@ -131,15 +133,8 @@ start() {
 }
 
 stop() {
-  [ -f "$PID_FILE" ] || return 0
-  local pid; pid="$(cat "$PID_FILE")"
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -9 "$pid" 2>/dev/null || true
-    log "stopped pid $pid"
-  fi
-  rm -f "$PID_FILE" "$URL_FILE"
+  stop_pid_file "$PID_FILE" 20 0.5
+  rm -f "$URL_FILE"
 }
 
 case "${1:-}" in
