@@ -18,18 +18,11 @@ from quarkmed_dagster.metadata import frame_to_markdown, table_metadata
 from quarkmed_dagster.resources import WarehouseResource
 from quarkmed_dagster.settings import get_settings
 from quarkmed_dagster.warehouse import Warehouse, load_sql
+from quarkmed_dagster.warehouse.signatures import StoredSignatures
 
 query_batches_partitions = dg.DynamicPartitionsDefinition(name=PARTITIONS_NAME)
 QUARANTINE_WARN_RATE = 0.10
 BATCH_TABLES = ("queries", "reference_rubrics", "reference_answers", "duplicates")
-
-
-def _known_queries(store: Warehouse, batch_id: str) -> list[tuple[str, str]]:
-    frame = store.read(load_sql("select_known_queries"), [batch_id])
-    return [
-        (qid, "\n".join(t["content"] for t in json.loads(turns)))
-        for qid, turns in frame.iter_rows()
-    ]
 
 
 @dg.asset(
@@ -55,14 +48,17 @@ def queries(
     store = warehouse.get()
     path, loader = batch_source(store, batch_id)
     classifier = select_classifier(llm.role_models(ROLE), lambda: llm.gateway("queries"))
+    threshold = get_settings().near_duplicate_threshold
+    known = StoredSignatures(store, batch_id)
+    backfilled = known.backfill(threshold)
     result = ingest_file(
         path,
         batch_id,
         loader,
-        known_queries=_known_queries(store, batch_id),
         classifier=classifier,
-        near_duplicate_threshold=get_settings().near_duplicate_threshold,
+        near_duplicate_threshold=threshold,
         max_queries=get_settings().query_limit,
+        known=known,
     )
     frames = {
         "queries": result.queries,
@@ -73,6 +69,7 @@ def queries(
     for table, frame in frames.items():
         store.replace_rows(table, frame, ["batch_id"], [batch_id])
     store.replace_rows("quarantine", result.quarantine, ["stage", "batch_id"], ["ingest", batch_id])
+    known.store_batch(result.signatures, threshold)
     with store.writer() as con:
         con.execute(
             load_sql("update_ingest_batch_counts"),
@@ -102,7 +99,8 @@ def queries(
                 "quarantined": result.quarantine.height,
                 "quarantine_rate": round(result.quarantine_rate, 4),
                 "duplicates_dropped": result.duplicates.height,
-                "near_duplicate_threshold": get_settings().near_duplicate_threshold,
+                "near_duplicate_threshold": threshold,
+                "signatures_backfilled": backfilled,
                 "reference_rubric_items": result.reference_rubrics.height,
                 "reference_answers": result.reference_answers.height,
                 "pii_replaced": json.dumps(result.pii_counts, sort_keys=True),

@@ -45,8 +45,11 @@ def _requests(n: int, model: str) -> list[CallRequest]:
                 role="judges",
                 model=model,
                 messages=(
-                    {"role": "system", "content": "Grade the response against each item. "
-                     "Reply with JSON: verdicts with item_id, level (0, 0.5 or 1), rationale."},
+                    {
+                        "role": "system",
+                        "content": "Grade the response against each item. "
+                        "Reply with JSON: verdicts with item_id, level (0, 0.5 or 1), rationale.",
+                    },
                     {"role": "user", "content": f"<data>{encode_payload(payload)}</data>"},
                 ),
                 prompt_version="bench_tiny@1",

@@ -23,7 +23,13 @@ from quarkmed_dagster.ingest.classify import (
     RuleClassifier,
     detect_language,
 )
-from quarkmed_dagster.ingest.dedup import Deduplicator
+from quarkmed_dagster.ingest.dedup import (
+    Deduplicator,
+    KnownSignatures,
+    KnownTexts,
+    Signature,
+    signature_of,
+)
 from quarkmed_dagster.ingest.loaders import LOADERS, detect_loader
 from quarkmed_dagster.ingest.normalize import query_id_of, validate_turns
 from quarkmed_dagster.ingest.pii import scrub
@@ -51,6 +57,7 @@ class IngestResult:
     rows_read: int = 0
     # Valid rows left out by ``max_queries`` (a deliberate subset, e.g. for a tiny model).
     beyond_limit: int = 0
+    signatures: list[Signature] = field(default_factory=list)  # of the kept queries
 
     @property
     def quarantine_rate(self) -> float:
@@ -85,31 +92,45 @@ def ingest_file(
     classifier: QueryClassifier | None = None,
     near_duplicate_threshold: float = 0.85,
     max_queries: int | None = None,
+    known: KnownSignatures | None = None,
 ) -> IngestResult:
-    """Read, validate, scrub, classify and deduplicate one file (pure: no I/O but reading).
+    """Read, validate, scrub, classify and deduplicate one file (pure: no I/O but reading
+    the file and asking ``known``).
 
-    ``known_queries``: (query_id, text) of queries stored by earlier batches.
+    Queries stored by earlier batches: ``known`` (their stored signatures), or
+    ``known_queries`` ((query_id, text) pairs, hashed here).
     ``max_queries``: keep only the file's first n valid queries; the rest are counted
     (``beyond_limit``), neither stored nor quarantined (they are not rejected).
     """
     loader = LOADERS[loader_name or detect_loader(path)]
     classifier = classifier or RuleClassifier()
-    dedup = Deduplicator(near_duplicate_threshold)
-    for query_id, text in known_queries or []:
-        dedup.add_known(query_id, text)
+    if known is None:
+        known = KnownTexts(known_queries or [])
     acc = _Accumulator(batch_id, path.name)
     seen_source_ids: dict[str, tuple[int, str]] = {}
     rows_read = beyond_limit = 0
     now = datetime.now(UTC).replace(tzinfo=None)
+    valid: list[tuple[RawQuery, list[dict[str, str]], Signature]] = []
     for item in loader(path):
         rows_read += 1
         if isinstance(item, Rejection):
             acc.reject(item.row_number, item.raw, item.reason)
             continue
+        turns = _validated(item, acc, seen_source_ids)
+        if turns is not None:
+            full_text = "\n".join(t["content"] for t in turns)
+            valid.append((item, turns, signature_of(query_id_of(turns), full_text)))
+    # Only the stored queries that can match a row of this file are loaded and indexed.
+    dedup = Deduplicator(near_duplicate_threshold)
+    for signature in known.matching([s for _, _, s in valid], near_duplicate_threshold):
+        dedup.add_known_signature(signature)
+    kept: list[Signature] = []
+    for item, turns, signature in valid:
         if max_queries is not None and len(acc.queries) >= max_queries:
             beyond_limit += 1
             continue
-        _accept(item, acc, seen_source_ids, dedup, now)
+        if _accept(item, turns, signature, acc, dedup, now):
+            kept.append(signature)
     _label(acc, classifier)
     return IngestResult(
         batch_id=batch_id,
@@ -121,6 +142,7 @@ def ingest_file(
         pii_counts=dict(acc.pii),
         rows_read=rows_read,
         beyond_limit=beyond_limit,
+        signatures=kept,
     )
 
 
@@ -135,17 +157,14 @@ def _label(acc: _Accumulator, classifier: QueryClassifier) -> None:
         row["difficulty"] = label.difficulty
 
 
-def _accept(
-    item: RawQuery,
-    acc: _Accumulator,
-    seen_source_ids: dict[str, tuple[int, str]],
-    dedup: Deduplicator,
-    now: datetime,
-) -> None:
+def _validated(
+    item: RawQuery, acc: _Accumulator, seen_source_ids: dict[str, tuple[int, str]]
+) -> list[dict[str, str]] | None:
+    """The row's scrubbed turns, or None when it is rejected (quarantined)."""
     turns, problem = validate_turns(item.turns)
     if problem:
         acc.reject(item.row_number, item.raw, problem)
-        return
+        return None
     turns = [{"role": t["role"], "content": scrub(t["content"], acc.pii)} for t in turns]
     query_id = query_id_of(turns)
     if item.source_id is not None:
@@ -157,10 +176,22 @@ def _accept(
                 f"duplicate id {item.source_id!r} (first used on row {first[0]} with "
                 "different content)",
             )
-            return
+            return None
         seen_source_ids.setdefault(item.source_id, (item.row_number, query_id))
-    full_text = "\n".join(t["content"] for t in turns)
-    match = dedup.check(query_id, full_text)
+    return turns
+
+
+def _accept(
+    item: RawQuery,
+    turns: list[dict[str, str]],
+    signature: Signature,
+    acc: _Accumulator,
+    dedup: Deduplicator,
+    now: datetime,
+) -> bool:
+    """Keep the row unless it duplicates one kept or stored before it; True if kept."""
+    query_id = signature.query_id
+    match = dedup.check_signature(signature)
     if match is not None:
         acc.duplicates.append(
             {
@@ -173,7 +204,7 @@ def _accept(
                 "row_number": item.row_number,
             }
         )
-        return
+        return False
     dialogue = [t for t in turns if t["role"] != "system"]
     final_user_turn = dialogue[-1]["content"]  # validate_turns: the dialogue ends with the user
     acc.to_classify.append(QueryText(final_user_turn, tuple(dialogue[:-1])))
@@ -224,6 +255,7 @@ def _accept(
                 "batch_id": acc.batch_id,
             }
         )
+    return True
 
 
 def _scrub_optional(value: object, pii: Counter[str]) -> str | None:

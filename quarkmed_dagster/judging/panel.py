@@ -31,9 +31,7 @@ def majority_pitfall(levels: list[float | None]) -> tuple[float | None, int, flo
     return winner, len(votes), top / len(votes)
 
 
-def panel_vote(
-    levels: list[float | None], harmful: bool
-) -> tuple[float | None, int, float | None]:
+def panel_vote(levels: list[float | None], harmful: bool) -> tuple[float | None, int, float | None]:
     """The panel's decision on one item; a tie always resolves to the more severe side. An
     item describing harm (a Pitfall item, a HealthBench negative-points criterion: a higher
     level means the response does the harmful thing) takes the higher tied level; a positive

@@ -44,6 +44,7 @@ from quarkmed_dagster.llm.committer import Committer
 from quarkmed_dagster.llm.config import Deployment, Profile, RoleModel
 from quarkmed_dagster.llm.context import fit_request
 from quarkmed_dagster.llm.loop import heap_frozen, in_pool, run_sync
+from quarkmed_dagster.llm.parallel import ShardJob, run_remote
 from quarkmed_dagster.llm.progress import report as report_progress
 from quarkmed_dagster.llm.providers import register_baselines
 from quarkmed_dagster.llm.scrub import error_summary, scrub
@@ -214,11 +215,10 @@ class LiteLLMGateway:
         if n <= 1:
             executed = await self.run_shard(requests, self.profile, meter)
             return executed, meter.exhausted, meter.announced
-        from quarkmed_dagster.llm.parallel import ShardJob, run_remote
-
         profile = self.profile.split(n)
         jobs = [
             ShardJob(
+                type(self),
                 profile,
                 self.run_label,
                 cache_path,

@@ -3,7 +3,8 @@
 The parent shards uncached requests; each worker runs its shard with its share of the
 concurrency, draws on the run's one budget (its ledger in the cache file), commits finished
 calls (and their call-log rows) to the same SQLite cache file, and returns its results.
-Workers are spawned once per process and reused.
+Workers are spawned once per process and reused. The gateway class travels in the job (a
+pickled reference), so this module does not import the gateway that uses it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +32,8 @@ ShardOutput = tuple[dict[str, CallResult], str | None, bool, list[dict[str, Any]
 
 @dataclass(frozen=True)
 class ShardJob:
+    # The gateway class to build in the worker (``LiteLLMGateway``, or a subclass).
+    gateway_type: Callable[..., Any]
     profile: Profile
     run_label: str
     cache_path: str | None
@@ -41,7 +45,9 @@ class ShardJob:
 
 
 def _warm() -> bool:
-    import quarkmed_dagster.llm.gateway  # noqa: F401  (imports litellm once per worker)
+    import litellm  # noqa: F401  (imported once per worker)
+
+    import quarkmed_dagster.settings  # noqa: F401  (offline cost map before litellm)
 
     return True
 
@@ -72,11 +78,10 @@ def worker_pids() -> list[int]:
 
 def _run_job(job: ShardJob) -> ShardOutput:
     from quarkmed_dagster.llm.cache import CallCache
-    from quarkmed_dagster.llm.gateway import LiteLLMGateway
     from quarkmed_dagster.llm.loop import run_sync
 
     cache = CallCache(job.cache_path) if job.cache_path else None
-    gateway = LiteLLMGateway(
+    gateway = job.gateway_type(
         job.profile, job.run_label, cache=cache, secrets=job.secrets, log_calls=job.log_calls
     )
     meter = BudgetMeter.for_run(job.budget, job.run_id, job.cache_path)

@@ -99,9 +99,7 @@ def verdict_frame(rows: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(out, schema=VERDICT_SCHEMA)
 
 
-def panel_met(
-    verdicts: pl.DataFrame, criteria: pl.DataFrame
-) -> dict[tuple[str, str], bool | None]:
+def panel_met(verdicts: pl.DataFrame, criteria: pl.DataFrame) -> dict[tuple[str, str], bool | None]:
     """(response_id, criterion_id) -> met by the judges' majority level; all NULL -> NULL.
     Ties go to the more severe side: not met for a positive criterion, met for a negative
     one (``criteria``: reference_item_id, points)."""

@@ -86,9 +86,7 @@ def test_the_estimate_over_counts_english_and_json():
     assert estimate >= len(text) / 4 * 1.2
 
 
-def test_overflowing_request_is_a_null_with_its_reason_and_no_http_call(
-    llm_server, make_gateway
-):
+def test_overflowing_request_is_a_null_with_its_reason_and_no_http_call(llm_server, make_gateway):
     gateway = make_gateway(context_window=512, max_tokens={"verifiers": 400})
     [result] = gateway.run([_request(passages=1, max_tokens=None, point_chars=600)])
     assert result.status == "failed" and result.parsed is None
@@ -111,7 +109,7 @@ def test_role_max_tokens_is_sent_and_trimmed_evidence_is_sent(llm_server, make_g
     ("text", "expected"),
     [
         ('<think>the user wants JSON</think>{"a": 1}', '{"a": 1}'),
-        ('<think>long reasoning cut at max_tok', ""),
+        ("<think>long reasoning cut at max_tok", ""),
         ('reasoning whose opening tag was in the prompt</think>\n{"a": 1}', '{"a": 1}'),
         ('```json\n{"a": 1}\n```', '{"a": 1}'),
         ('<thinking>x</thinking>\n```\n{"a": 1}\n```', '{"a": 1}'),
@@ -123,7 +121,7 @@ def test_reasoning_tags_and_fences_are_stripped_before_parsing(text, expected):
 
 def test_an_unclosed_think_block_is_an_empty_reply_not_json():
     with pytest.raises(InvalidOutput, match="empty reply"):
-        parse_output("<think>I should answer {\"a\": 1}", {"type": "object"})
+        parse_output('<think>I should answer {"a": 1}', {"type": "object"})
 
 
 def test_refusals_are_recognised():

@@ -51,8 +51,9 @@ def test_same_vector_gets_the_same_reward_whichever_model_wrote_it():
     own = model_weight_steps(matrix, vectors)
     assert own["model-x"].weights["a"] > own["model-y"].weights["a"]
     per_model = {
-        m: scores_frame(matrix, responses, raw, vectors, own[m], "v")
-        .filter(pl.col("response_id") == f"{m}-probe")["reward"][0]
+        m: scores_frame(matrix, responses, raw, vectors, own[m], "v").filter(
+            pl.col("response_id") == f"{m}-probe"
+        )["reward"][0]
         for m in own
     }
     assert per_model["model-x"] != pytest.approx(per_model["model-y"])

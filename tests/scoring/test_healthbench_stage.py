@@ -123,4 +123,3 @@ def test_panel_tie_on_a_negative_criterion_resolves_to_met_the_severe_side():
     })  # fmt: skip
     examples = example_scores(verdicts, CRITERIA, RESPONSES.filter(pl.col("response_id") == "x1"))
     assert examples["score"].to_list() == [pytest.approx((5 - 4) / 8)]  # lenient: 5 / 8
-
